@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to coder.ai_platform
+# Apache License 2.0 (see LICENSE)
+"""Filters that run the collection's pure judge functions on the controller, without a module round trip."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.coder.ai_platform.plugins.module_utils.inputs import workshop_input_errors
+from ansible_collections.coder.ai_platform.plugins.module_utils.preflight_checks import judge
+
+
+def preflight_checks(gate):
+    """Every pre-workshop check result for the gathered facts (see module_utils/preflight_checks.py)."""
+    try:
+        return judge(gate)
+    except (KeyError, ValueError) as err:
+        raise AnsibleFilterError("preflight_checks: bad gate input: %s" % err)
+
+
+def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, hosts, aws_regions):
+    regions = [{"host": host, "aws_region": region} for host, region in zip(hosts, aws_regions)]
+    return workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"preflight_checks": preflight_checks, "workshop_input_errors": _workshop_input_errors}

@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to coder.ai_platform
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: image_digest_info
+short_description: Compare an upstream image tag's digest with the region's ECR mirror
+version_added: 0.1.0
+description:
+  - Resolves the upstream tag (for example C(ghcr.io/coder/coder-preview:latest)) to its manifest digest through the
+    registry v2 API, including the anonymous bearer-token flow that ghcr.io uses, and reads the digest of the same
+    tag in the region's ECR repository (C(ecr:DescribeImages), one call).
+  - The digests the pods actually run come from M(coder.ai_platform.cluster_capacity_info), which reads the
+    Kubernetes side with the kubernetes.core authentication options.
+  - Does not fail when the registry or ECR is unreachable; the cause is returned in the C(error) of each side.
+author:
+  - coder.ai_platform maintainers
+options:
+  upstream_image:
+    description: The upstream image reference, C(registry/repository:tag).
+    type: str
+    required: true
+  upstream_registry_url:
+    description:
+      - Base URL of the upstream registry's API. Defaults to C(https://) plus the registry host of O(upstream_image)
+        (C(https://registry-1.docker.io) for Docker Hub).
+    type: str
+  ecr_repository:
+    description: The ECR repository that mirrors the upstream image in this region.
+    type: str
+    required: true
+  ecr_tag:
+    description: The mirrored tag. Defaults to the tag of O(upstream_image).
+    type: str
+  ecr_registry_id:
+    description: The AWS account ID that owns the ECR registry, when it is not the caller's.
+    type: str
+  timeout:
+    description: Seconds to wait for each registry HTTP response.
+    type: int
+    default: 10
+extends_documentation_fragment:
+  - coder.ai_platform.gather
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Is the Oregon mirror current?
+  coder.ai_platform.image_digest_info:
+    region: us-west-2
+    upstream_image: ghcr.io/coder/coder-preview:latest
+    ecr_repository: coder-preview
+  register: images
+
+- name: Compare
+  ansible.builtin.debug:
+    msg: "{{ 'current' if images.ecr.digest == images.upstream.digest else 'stale' }}"
+"""
+
+RETURN = r"""
+upstream:
+  description: The upstream side - C(image), C(registry), C(repository), C(tag), C(digest), and C(error) when unreadable.
+  returned: always
+  type: dict
+  sample: {"image": "ghcr.io/coder/coder-preview:latest", "digest": "sha256:3f1c...", "error": null}
+ecr:
+  description:
+    - The mirror side - C(repository), C(tag), C(digest) (null when the tag or repository does not exist, see
+      C(missing)), C(pushed_at), and C(error) when ECR could not be read.
+  returned: always
+  type: dict
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.coder.ai_platform.plugins.module_utils.http_json import ApiError
+from ansible_collections.coder.ai_platform.plugins.module_utils.oci_registry import (
+    manifest_digest, parse_image_reference, registry_url,
+)
+
+
+def upstream_digest(params):
+    try:
+        ref = parse_image_reference(params["upstream_image"])
+    except ValueError as err:
+        return {"image": params["upstream_image"], "digest": None, "error": str(err)}
+    side = {"image": params["upstream_image"], "registry": ref["registry"], "repository": ref["repository"],
+            "tag": ref["tag"], "digest": None, "error": None}
+    base = params["upstream_registry_url"] or registry_url(ref["registry"])
+    try:
+        side["digest"] = manifest_digest(base, ref["repository"], ref["digest"] or ref["tag"],
+                                         timeout=params["timeout"], validate_certs=params["validate_certs"])
+    except ApiError as err:
+        side["error"] = err.message
+    return side
+
+
+def ecr_digest(module, repository, tag, registry_id):
+    side = {"repository": repository, "tag": tag, "digest": None, "pushed_at": None, "missing": None, "error": None}
+    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    query = {"repositoryName": repository, "imageIds": [{"imageTag": tag}]}
+    if registry_id:
+        query["registryId"] = registry_id
+    try:
+        images = client.describe_images(aws_retry=True, **query)["imageDetails"]
+    except is_boto3_error_code(["ImageNotFoundException", "RepositoryNotFoundException"]) as err:
+        side["missing"] = err.response["Error"]["Code"]
+        return side
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:  # pylint: disable=duplicate-except
+        side["error"] = "ECR DescribeImages %s:%s in %s: %s" % (repository, tag, module.region, err)
+        return side
+    if images:
+        side["digest"] = images[0].get("imageDigest")
+        pushed = images[0].get("imagePushedAt")
+        side["pushed_at"] = pushed.isoformat() if hasattr(pushed, "isoformat") else pushed
+    return side
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            upstream_image=dict(type="str", required=True),
+            upstream_registry_url=dict(type="str"),
+            ecr_repository=dict(type="str", required=True),
+            ecr_tag=dict(type="str"),
+            ecr_registry_id=dict(type="str"),
+            timeout=dict(type="int", default=10),
+        ),
+        supports_check_mode=True,
+    )
+    upstream = upstream_digest(module.params)
+    tag = module.params["ecr_tag"] or upstream.get("tag") or "latest"
+    ecr = ecr_digest(module, module.params["ecr_repository"], tag, module.params["ecr_registry_id"])
+    module.exit_json(changed=False, upstream=upstream, ecr=ecr)
+
+
+if __name__ == "__main__":
+    main()

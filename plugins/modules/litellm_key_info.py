@@ -1,0 +1,100 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to coder.ai_platform
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: litellm_key_info
+short_description: Read when a LiteLLM virtual key expires
+version_added: 0.1.0
+description:
+  - Calls the LiteLLM proxy's C(GET /key/info) with the master key and returns the queried key's alias,
+    abbreviated name and expiry.
+  - The real endpoint echoes the queried key back; this module drops it, so the key never reaches a result,
+    a log or a report.
+  - Does not fail when LiteLLM is unreachable or refuses; the cause is returned under RV(errors).
+author:
+  - coder.ai_platform maintainers
+options:
+  url:
+    description: Base URL of the LiteLLM proxy. Falls back to E(LITELLM_URL).
+    type: str
+    required: true
+  master_key:
+    description: The proxy's master (admin) key. Falls back to E(LITELLM_MASTER_KEY). Never logged.
+    type: str
+    required: true
+  key:
+    description: The virtual key the workspaces use, whose expiry to read. Falls back to E(LITELLM_KEY). Never logged.
+    type: str
+    required: true
+  timeout:
+    description: Seconds to wait for the HTTP response.
+    type: int
+    default: 10
+  validate_certs:
+    description: Verify the server's TLS certificate.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - coder.ai_platform.gather
+"""
+
+EXAMPLES = r"""
+- name: Read the workshop key's expiry
+  coder.ai_platform.litellm_key_info:
+    url: https://litellm.ai.coder.com
+    master_key: "{{ vault_litellm_master_key }}"
+    key: "{{ vault_litellm_workshop_key }}"
+  register: litellm
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ litellm.key.key_alias }} expires {{ litellm.key.expires }}"
+"""
+
+RETURN = r"""
+key:
+  description: The key's metadata without the key itself; C(expires) is UTC RFC 3339, or null for a key that never expires.
+  returned: when readable
+  type: dict
+  sample: {"key_alias": "workshop", "key_name": "sk-...Xy9Q", "expires": "2026-11-27T12:00:00Z", "blocked": null}
+errors:
+  description: Cause per section that could not be read (the only section is C(key)).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.coder.ai_platform.plugins.module_utils.http_json import ApiError
+from ansible_collections.coder.ai_platform.plugins.module_utils.litellm_api import key_info
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            url=dict(type="str", required=True, fallback=(env_fallback, ["LITELLM_URL"])),
+            master_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["LITELLM_MASTER_KEY"])),
+            key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["LITELLM_KEY"])),
+            timeout=dict(type="int", default=10),
+            validate_certs=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        info = key_info(params["url"], params["master_key"], params["key"], timeout=params["timeout"],
+                        validate_certs=params["validate_certs"])
+    except ApiError as err:
+        module.exit_json(changed=False, key=None, errors={"key": err.message})
+    module.exit_json(changed=False, key=info, errors={})
+
+
+if __name__ == "__main__":
+    main()
