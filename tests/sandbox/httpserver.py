@@ -1,0 +1,47 @@
+"""A werkzeug server in a background thread, with the start/stop/url shape every sandbox component shares."""
+
+import threading
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # every client poll would otherwise print an access-log line
+        pass
+
+
+class BackgroundServer:
+    """Serve ``self.wsgi_app`` on a loopback port in a daemon thread. ``stop()`` closes the socket, so clients
+    then get "connection refused" exactly as when the real service is down; ``start(port=same)`` brings it back."""
+
+    def __init__(self):
+        self._server = None
+        self._thread = None
+        self.port = None
+
+    def wsgi_app(self, environ, start_response):  # pragma: no cover - subclasses provide it
+        raise NotImplementedError
+
+    def start(self, host="127.0.0.1", port=0):
+        self._server = make_server(host, port, self.wsgi_app, threaded=True, request_handler=_QuietHandler)
+        self.port = self._server.server_port
+        # A short poll interval keeps stop() fast: shutdown() waits for the serving loop to notice.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = self._thread = None
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
