@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark the workshop capacity model: runtime of smallest_provisioner_count per workshop size.
 
 For 10, 25, 50, 100, 200 and 500 users (everyone presses create within 60 s; builds 60 s p50 / 90 s p95; agent
@@ -33,7 +33,7 @@ def timed_answer(n_users):
     """Median runtime over RUNS runs, and the (identical, seeded) answer."""
     durations = []
     result = None
-    for _ in range(RUNS):
+    for dummy in range(RUNS):
         started = time.perf_counter()
         result = capacity_model.smallest_provisioner_count(n_users, **WORKSHOP)
         durations.append(time.perf_counter() - started)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Workshop capacity model: how many provisioner daemons a workshop needs.
 
 The model simulates the platform process model of ``tests/sandbox/README.md`` ("The platform process model"), the
@@ -110,7 +110,7 @@ def arrival_times(n_users, profile=None):
     """
     _require_int("n_users", n_users, 1)
     points = _validated_profile(profile)
-    fractions = [fraction for _, fraction in points]
+    fractions = [fraction for dummy_t, fraction in points]
     return [_inverse_cdf(points, fractions, (i + 0.5) / n_users) for i in range(n_users)]
 
 
@@ -162,7 +162,7 @@ def _serve_fifo(servers, jobs, on_finish=None):
             job = heapq.heappop(waiting)[2]
             start_at = job.created
         else:
-            finish, _, done = heapq.heappop(running)
+            finish, dummy_order, done = heapq.heappop(running)
             free += 1
             follow_up = on_finish(done, finish) if on_finish else None
             if follow_up is not None:
@@ -193,11 +193,11 @@ def _draw_user_plans(n_users, p50, sigma, failure_rate, retry, rng):
     """
     max_attempts = 1 + retry.max_retries
     plans = []
-    for _ in range(n_users):
+    for dummy in range(n_users):
         failures = _leading_failures(rng.random(), failure_rate, max_attempts)
         attempts = min(failures + 1, max_attempts)
-        durations = tuple(_draw_duration(p50, sigma, rng) for _ in range(attempts))
-        jitters = tuple(rng.uniform(0.5, 1.0) for _ in range(attempts - 1))
+        durations = tuple(_draw_duration(p50, sigma, rng) for dummy in range(attempts))
+        jitters = tuple(rng.uniform(0.5, 1.0) for dummy in range(attempts - 1))
         plans.append(_UserPlan(durations, jitters, failures >= max_attempts))
     return plans
 
@@ -263,7 +263,7 @@ class _Scenario:
     def __init__(self, n_users, arrival_profile, build_p50_s, build_p95_s, agent_ready_s, failure_rate, retry):
         self.n_users = _require_int("n_users", n_users, 1)
         self.profile = _validated_profile(arrival_profile)
-        _, self.sigma = lognormal_from_p50_p95(build_p50_s, build_p95_s)
+        self.sigma = lognormal_from_p50_p95(build_p50_s, build_p95_s)[1]
         self.build_p50_s = float(build_p50_s)
         self.build_p95_s = float(build_p95_s)
         self.agent_ready_s = _require_number("agent_ready_s", agent_ready_s, minimum=0)
@@ -316,7 +316,7 @@ class _Predictor:
         self.scenario = scenario
         self.replications = _require_int("replications", replications, 1)
         rng = random.Random(seed)
-        self.plans = [scenario.draw_plans(rng) for _ in range(self.replications)]
+        self.plans = [scenario.draw_plans(rng) for dummy in range(self.replications)]
         self.cache = {}
 
     def predict(self, provisioners):
@@ -568,8 +568,8 @@ def explain_vs_rule_of_thumb(result, n_users):
 def _why_more_than_table(scenario, high, at_high, target_p95_s):
     arrivals = scenario.arrivals
     burst = busiest_window(arrivals, scenario.build_p50_s)
-    outcome = "predicted p95 %s with %d, target %s" % (_secs(at_high["p95_time_to_ready_s"]), high,
-                                                          _secs(target_p95_s))
+    outcome = "predicted p95 %s with %d, target %s" % (
+        _secs(at_high["p95_time_to_ready_s"]), high, _secs(target_p95_s))
     if burst > high:
         wave_count = waves(arrivals, scenario.build_p50_s, high)
         return ("the table seems to assume arrivals spread over several minutes: here %d of the %d users press create "
@@ -637,7 +637,7 @@ def simulate_steady_state(c, arrival_rate, service_rate, n_jobs, rng, warmup_fra
     _require_number("warmup_fraction", warmup_fraction, minimum=0, maximum=0.9)
     jobs = []
     now = 0.0
-    for _ in range(n_jobs):
+    for dummy in range(n_jobs):
         now += rng.expovariate(arrival_rate)
         jobs.append(_Job(now, rng.expovariate(service_rate)))
     _serve_fifo(c, jobs)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The check model shared by every validation in the collection, and the shape of one result.
 
 A check result is ``{id, requirement, target, status, summary, details, remediation, runbook}`` with
@@ -66,6 +66,6 @@ def summarize(results):
 
 
 def sort_key(item):
-    ids = list(CATALOG)
-    position = ids.index(item["id"]) if item["id"] in CATALOG else len(ids)
-    return (position, item["target"] != "global", item["target"])
+    """Report order: by check id, global before regions. Independent of the catalog, which a report module's
+    process may not have loaded."""
+    return (item["id"], item["target"] != "global", item["target"])

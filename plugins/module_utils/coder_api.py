@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Client for the Coder v2 REST API and the one-call-per-endpoint gather used by ``coder_deployment_info``.
 
 Field names follow the real API (coder/coder ``codersdk``); see docs/coder-api-notes in the repository's
@@ -175,9 +175,9 @@ def gather_deployment(client, template_names=(), workers=8):
 
         all_templates = templates.result()
         wanted = [t for t in all_templates or [] if t.get("name") in set(template_names)]
-        versions = dict((t["name"], pool.submit(call, "template_versions", client.template_version,
-                                                        t["active_version_id"]))
-                        for t in wanted if t.get("active_version_id"))
+        versions = dict(
+            (t["name"], pool.submit(call, "template_versions", client.template_version, t["active_version_id"]))
+            for t in wanted if t.get("active_version_id"))
 
         health_report = health.result()
         facts["health"] = _summarise_health(health_report) if health_report is not None else None

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small JSON-over-HTTP client for the APIs this collection talks to (Coder, LiteLLM, OCI registries).
 
 It exists so that every outside call has a timeout, and every failure becomes one ``ApiError`` whose message says

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Validation of the workshop inputs that role argument specs cannot express (ranges, formats, cross-field rules).
 
 Each message names the variable, what it got and what it expects, because the person reading it is a facilitator

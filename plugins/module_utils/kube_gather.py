@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Gather one cluster's capacity facts in few API calls: nodes (one list), each node's kubelet stats summary
 (in parallel), Karpenter NodePools (one list), named Deployments and CronJobs, and the image digests of the pods
 that match each selector.

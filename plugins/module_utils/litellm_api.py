@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read a LiteLLM virtual key's metadata (expiry) through the proxy's ``GET /key/info``.
 
 The real endpoint echoes the queried key back in its ``key`` field; ``key_info`` drops it so the secret never

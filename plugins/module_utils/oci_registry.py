@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Resolve an image tag to its manifest digest through the OCI distribution (registry v2) API.
 
 Handles anonymous bearer-token registries such as ghcr.io: the first request answers 401 with a

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The pre-workshop checks: pure functions from gathered facts to check results.
 
 Every function here takes plain dicts (what the gather modules returned) and returns results of the common shape
@@ -137,7 +137,7 @@ def control_plane_digest(regions):
     cause = _section_error(cluster, "pods")
     if cause:
         return None, "control plane pods unreadable: %s" % cause, []
-    digests = [d for _, _, d in _pod_digests(cluster, ("server",))]
+    digests = [digest for dummy_c, dummy_p, digest in _pod_digests(cluster, ("server",))]
     if not digests:
         return None, "no Coder server pods found in the control plane", []
     return Counter(digests).most_common(1)[0][0], None, sorted(set(digests))
@@ -206,8 +206,8 @@ def check_health(target, coder):
             problems.append("%s (%s): %s" % (name, section.get("severity"), "; ".join(m for m in messages if m)))
     details = {"healthy": health.get("healthy"), "severity": health.get("severity"), "problems": problems}
     if health.get("healthy") is False or health.get("severity") == "error":
-        return result(HEALTH, target, "fail", "Coder reports unhealthy: %s" % ("; ".join(problems) or
-                                                                              health.get("severity")), details)
+        cause = "; ".join(problems) or health.get("severity")
+        return result(HEALTH, target, "fail", "Coder reports unhealthy: %s" % cause, details)
     if health.get("severity") == "warning":
         return result(HEALTH, target, "warn", "Coder reports warnings: %s" % "; ".join(problems), details)
     return result(HEALTH, target, "pass", "Coder reports healthy (%s)" % health.get("coder_version"), details)
@@ -226,8 +226,8 @@ def check_provisioners(target, coder, plan, organization=None):
         return error_result(PROVISIONERS, target, cause)
     org = default_organization(coder, organization)
     if org is None:
-        return result(PROVISIONERS, target, "fail", "organization %r not found in Coder" % (organization or
-                                                                                             "(default)"))
+        wanted = organization or "(default)"
+        return result(PROVISIONERS, target, "fail", "organization %r not found in Coder" % wanted)
     daemons = (coder.get("provisioner_daemons") or {}).get(org) or []
     online = [d for d in daemons if d.get("status") != "offline"]
     provisioner_plan = plan.get("provisioners") or {}

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Turn check results into the report files (JSON, Markdown, JUnit XML) and the console table.
 
 Redaction is a second line of defence: modules already keep secrets out of their results (``no_log``, stripped
@@ -66,11 +66,11 @@ def table_lines(report, width=110):
     lines = ["%-6s %-*s %-*s %s" % ("STATUS", id_w, "CHECK", target_w, "TARGET", "SUMMARY")]
     for check in rows:
         summary = check["summary"]
-        room = max(width - 8 - id_w - target_w, 30)
+        room = max(width - 9 - id_w - target_w, 30)  # 9 = status column and three separators
         if len(summary) > room:
             summary = summary[:room - 3] + "..."
-        lines.append("%-6s %-*s %-*s %s" % (STATUS_LABEL[check["status"]], id_w, check["id"], target_w,
-                                           check["target"], summary))
+        lines.append("%-6s %-*s %-*s %s" % (
+            STATUS_LABEL[check["status"]], id_w, check["id"], target_w, check["target"], summary))
     counts = report["summary"]
     lines.append("")
     lines.append("%s: %d pass, %d warn, %d fail, %d error, %d skip in %.1fs" % (
@@ -89,8 +89,9 @@ def to_markdown(report):
         out.append("- `%s`: %s" % (key, _md(json.dumps(report["inputs"][key]))))
     out += ["", "## Checks", "", "| status | check | target | requirement | summary |", "|---|---|---|---|---|"]
     for check in report["checks"]:
-        out.append("| %s | `%s` | %s | %s | %s |" % (STATUS_LABEL[check["status"]], check["id"], check["target"],
-                                                    check["requirement"], _md(check["summary"])))
+        out.append("| %s | `%s` | %s | %s | %s |" % (
+            STATUS_LABEL[check["status"]], check["id"], check["target"], check["requirement"],
+            _md(check["summary"])))
     actions = [c for c in report["checks"] if c["status"] in ("fail", "error", "warn")]
     if actions:
         out += ["", "## What to do", ""]
@@ -113,8 +114,8 @@ def to_junit(report):
         name = "%s [%s]" % (check["id"], check["target"])
         body = ""
         message = quoteattr(check["summary"])
-        detail = escape("%s\nremediation: %s\nrunbook: %s" % (check["summary"], check["remediation"],
-                                                             check["runbook"]))
+        detail = escape("%s\nremediation: %s\nrunbook: %s" % (
+            check["summary"], check["remediation"], check["runbook"]))
         if check["status"] == "fail":
             body = "<failure message=%s type=\"fail\">%s</failure>" % (message, detail)
         elif check["status"] == "error":

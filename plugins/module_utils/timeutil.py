@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Timestamps and cron schedules, as the APIs we read write them.
 
 ``cron_runs_between`` answers the question the incident asks ("will the key-rotation CronJob fire during the

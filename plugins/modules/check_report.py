@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -21,7 +21,7 @@ description:
     the table first and fail afterwards.
   - Every value in O(redact) is replaced wherever it appears before anything is written or returned.
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   name:
     description: Report name, used for the file names.

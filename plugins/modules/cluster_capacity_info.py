@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -23,7 +23,7 @@ description:
   - Calls raw API paths, so it needs no API discovery round trips.
   - Does not fail when the cluster is unreachable; the cause of each section is returned under RV(errors).
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   node_stats:
     description: Read each node's kubelet stats summary (ephemeral storage).

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,7 @@ description:
   - The module does not fail when Coder is unreachable or refuses a call. It returns the cause for each section
     under RV(errors), so a gate can report the checks that need that section as C(error) and still evaluate the rest.
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   url:
     description:

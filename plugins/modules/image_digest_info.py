@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,7 +20,7 @@ description:
     Kubernetes side with the kubernetes.core authentication options.
   - Does not fail when the registry or ECR is unreachable; the cause is returned in the C(error) of each side.
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   upstream_image:
     description: The upstream image reference, C(registry/repository:tag).

@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -19,7 +19,7 @@ description:
     a log or a report.
   - Does not fail when LiteLLM is unreachable or refuses; the cause is returned under RV(errors).
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   url:
     description: Base URL of the LiteLLM proxy. Falls back to E(LITELLM_URL).

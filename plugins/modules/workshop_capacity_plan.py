@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import absolute_import, division, print_function
 
@@ -17,7 +17,7 @@ description:
     and returns the reasoning as sentences a facilitator can check.
   - Pure computation on the controller; it calls no API.
 author:
-  - coder.ai_platform maintainers
+  - Coder platform team (@coder)
 options:
   expected_users:
     description: Number of workshop participants.

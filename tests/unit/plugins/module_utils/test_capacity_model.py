@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Unit tests of the workshop capacity model (plugins/module_utils/capacity_model.py)."""
 
 from __future__ import absolute_import, division, print_function
@@ -130,7 +130,9 @@ def test_deterministic_builds_on_one_provisioner_wait_exact_multiples_of_the_bui
 
 
 def test_records_describe_each_user():
-    run = model.simulate_workshop(25, 6, BURST, rng=random.Random(3), **dict(WORKSHOP, failure_rate=0.2))
+    workshop = dict(WORKSHOP)
+    workshop["failure_rate"] = 0.2
+    run = model.simulate_workshop(25, 6, BURST, rng=random.Random(3), **workshop)
     for user in run["users"]:
         assert user["attempts"] == len(user["queue_waits"]) >= 1
         assert user["first_start"] == user["arrival"] + user["queue_waits"][0]

@@ -93,7 +93,9 @@ GOOD = dict(expected_users=25, workshop_start="2026-11-27T09:00:00Z", workshop_d
 
 def test_good_inputs_have_no_errors():
     assert workshop_input_errors(**GOOD) == []
-    assert workshop_input_errors(**dict(GOOD, expected_users="40", workshop_duration_hours="6.5")) == []
+    as_strings = dict(GOOD)
+    as_strings.update({"expected_users": "40", "workshop_duration_hours": "6.5"})  # what -e gives
+    assert workshop_input_errors(**as_strings) == []
 
 
 @pytest.mark.parametrize("field, value, words", [
@@ -109,5 +111,7 @@ def test_good_inputs_have_no_errors():
     ("regions", [], "the inventory has no regions"),
 ])
 def test_bad_inputs_are_named(field, value, words):
-    errors = workshop_input_errors(**dict(GOOD, **{field: value}))
+    inputs = dict(GOOD)
+    inputs[field] = value
+    errors = workshop_input_errors(**inputs)
     assert len(errors) == 1 and words in errors[0]
