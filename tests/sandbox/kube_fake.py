@@ -153,7 +153,7 @@ def _now():
 
 
 def _random_suffix(length=5):
-    return "".join(random.choice(NAME_SUFFIX_ALPHABET) for _ in range(length))
+    return "".join(random.choice(NAME_SUFFIX_ALPHABET) for dummy in range(length))
 
 
 # ---------------------------------------------------------------------------------------------- selectors
@@ -360,7 +360,7 @@ class KubeFake(BackgroundServer):
             self._node_stats[node_name] = (fs_capacity_bytes, fs_used_bytes)
 
     def _type_of(self, api_version, kind):
-        group, _, version = (api_version or "").rpartition("/")
+        group, dummy_sep, version = (api_version or "").rpartition("/")
         for rt in RESOURCES:
             if (rt.group, rt.version, rt.kind) == (group, version, kind):
                 return rt
@@ -373,7 +373,7 @@ class KubeFake(BackgroundServer):
 
     def _select(self, rt, namespace, requirements, fields=()):
         found = []
-        for (group, plural, ns, _), obj in sorted(self._objects.items()):
+        for (group, plural, ns, dummy_name), obj in sorted(self._objects.items()):
             if (group, plural) != (rt.group, rt.plural) or (namespace and ns != namespace):
                 continue
             meta = obj["metadata"]
@@ -562,7 +562,7 @@ class KubeFake(BackgroundServer):
                       key=lambda pod: self._creation_order[pod["metadata"]["uid"]])
         for pod in pods[replicas:]:  # scale down removes the newest pods first
             self._remove(pod_type, pod)
-        for _ in range(replicas - len(pods)):
+        for dummy in range(replicas - len(pods)):
             self._insert(pod_type, self._new_pod(replica_set, template))
         # Pods start Running and Ready at once, so every count equals the desired replicas.
         counts = {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas}
@@ -610,7 +610,7 @@ class KubeFake(BackgroundServer):
 
     def _image_id(self, image):
         """<repository>@<digest> of what the kubelet 'pulled' for image, fixed for the pod's lifetime."""
-        repository, _, digest = image.partition("@")
+        repository, dummy_sep, digest = image.partition("@")
         if ":" in repository.rsplit("/", 1)[-1]:  # a tag, not a registry port
             repository = repository[: repository.rfind(":")]
         if not digest:
@@ -676,7 +676,7 @@ class KubeFake(BackgroundServer):
         return self._item(request, rt, namespace, rest[1], rest[2:], bool(dry_run))
 
     def _version(self):
-        major, minor, _ = GIT_VERSION[1:].split(".")
+        major, minor = GIT_VERSION[1:].split(".")[:2]
         return {"major": major, "minor": minor, "gitVersion": GIT_VERSION, "gitCommit": "0" * 40,
                 "gitTreeState": "clean", "buildDate": "2024-08-13T07:28:49Z", "goVersion": "go1.22.5",
                 "compiler": "gc", "platform": "linux/amd64"}
@@ -883,9 +883,9 @@ def write_kubeconfig(path, entries):
     entries = list(entries)
     config = {
         "apiVersion": "v1", "kind": "Config", "preferences": {},
-        "clusters": [{"name": name, "cluster": {"server": url}} for name, url, _ in entries],
-        "users": [{"name": name, "user": {"token": token}} for name, _, token in entries],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name, _, _ in entries],
+        "clusters": [{"name": name, "cluster": {"server": url}} for name, url, dummy_token in entries],
+        "users": [{"name": name, "user": {"token": token}} for name, dummy_url, token in entries],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name, dummy_url, dummy_token in entries],
         "current-context": entries[0][0] if entries else "",
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds bearer tokens
