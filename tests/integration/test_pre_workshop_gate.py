@@ -1,0 +1,130 @@
+"""The pre-workshop gate against the sandbox: the acceptance points of the gate issue, end to end."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, run_gate, statuses
+
+pytestmark = pytest.mark.sandbox
+
+SEPT2024_FAILS = {
+    ("images.mirror_current", "us-west-2"), ("images.mirror_current", "eu-west-2"),
+    ("images.running_match", "us-west-2"), ("images.running_match", "eu-west-2"),
+    ("proxies.version_match", "us-west-2"), ("proxies.version_match", "eu-west-2"),
+    ("provisioners.capacity", "us-east-2"), ("storage.ephemeral_headroom", "us-east-2"),
+    ("litellm.key_expiry", "us-east-2"), ("litellm.rotation_window", "us-east-2"),
+    ("karpenter.capacity", "us-east-2"),
+}
+CODER_CHECKS = {"coder.health", "proxies.version_match", "provisioners.capacity", "templates.ready"}
+
+
+@pytest.fixture(scope="module")
+def sept2024(sandbox_factory, tmp_path_factory):
+    sandbox = sandbox_factory("sept2024")
+    tmp_path = tmp_path_factory.mktemp("gate-sept2024")
+    run, report = run_gate(sandbox, tmp_path, "-vvv")  # most verbose: the secret test reads this output
+    return sandbox, run, report, tmp_path
+
+
+def test_sept2024_fails_exactly_the_incident_checks(sept2024):
+    sandbox, run, report, _ = sept2024
+    assert run.returncode != 0, run.output[-3000:]
+    found = statuses(report)
+    failed = set(key for key, status in found.items() if status == "fail")
+    assert failed == SEPT2024_FAILS
+    assert [key for key, status in found.items() if status == "error"] == []
+    assert found[("litellm.capacity", "us-east-2")] == "warn"  # 4 replicas, the plan needs more: a warning only
+    assert report["summary"]["fail"] == len(SEPT2024_FAILS)
+
+
+def test_report_has_the_documented_shape_and_twins(sept2024):
+    _, run, report, tmp_path = sept2024
+    assert set(report) >= {"generated_at", "duration_s", "inputs", "summary", "checks"}
+    assert report["duration_s"] > 0
+    assert report["inputs"]["expected_users"] == 25
+    for check in report["checks"]:
+        assert set(check) == {"id", "requirement", "target", "status", "summary", "details", "remediation", "runbook"}
+        assert (REPO / check["runbook"]).is_file()
+    assert (tmp_path / "reports" / "pre_workshop.md").read_text().startswith("# pre_workshop report")
+    junit = (tmp_path / "reports" / "pre_workshop.junit.xml").read_text()
+    assert 'failures="%d"' % len(SEPT2024_FAILS) in junit
+    assert "FAIL   images.mirror_current" in run.output  # the table is printed
+
+
+def test_no_secret_reaches_the_console_or_any_report(sept2024):
+    sandbox, run, _, tmp_path = sept2024
+    texts = {"console (-vvv)": run.output}
+    for path in (tmp_path / "reports").iterdir():
+        texts[path.name] = path.read_text()
+    assert len(texts) == 4
+    for what, secret in sandbox.secrets.items():
+        assert len(secret) >= 16
+        for where, text in texts.items():
+            assert secret not in text, "%s leaked into %s" % (what, where)
+
+
+def test_healthy_passes_every_check(sandbox_factory, tmp_path):
+    run, report = run_gate(sandbox_factory("healthy"), tmp_path)
+    assert run.returncode == 0, run.output[-3000:]
+    assert report["summary"]["fail"] == report["summary"]["warn"] == report["summary"]["error"] == 0
+    assert report["summary"]["pass"] == len(report["checks"]) == 20
+
+
+def test_coder_down_errors_only_the_coder_checks_and_prints_no_traceback(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory("healthy")
+    sandbox.component("stop", "coder")
+    try:
+        run, report = run_gate(sandbox, tmp_path)
+    finally:
+        sandbox.component("start", "coder")
+    assert report is not None, run.output[-3000:]
+    assert "Traceback" not in run.output
+    found = statuses(report)
+    errored = set(key for key, status in found.items() if status == "error")
+    assert set(check_id for check_id, _ in errored) == CODER_CHECKS
+    for check in report["checks"]:
+        if check["status"] == "error":
+            assert "cannot reach" in check["summary"] and sandbox.endpoints["coder"]["url"] in check["summary"]
+        else:
+            assert check["status"] == "pass", check  # every other check was still evaluated
+    assert run.returncode == 0  # errors are reported, and only a failed check fails the gate
+
+
+def _assert_stopped_before_any_api_call(sandbox, before, run, report, words):
+    assert run.returncode != 0
+    assert report is None
+    assert words in run.output, run.output[-3000:]
+    assert sandbox.request_counts() == before
+    assert "Read the Coder deployment" not in run.output
+    for what, secret in sandbox.secrets.items():  # the argument-spec failure dumps the spec: never values
+        assert secret not in run.output, what
+
+
+@pytest.mark.parametrize("override, words", [
+    ("expected_users=-3", "expected_users must be a whole number from 1 to 5000"),
+    ("expected_users=many", "expected_users"),
+    ("workshop_start=tomorrowish", "workshop_start must be an ISO 8601 date-time"),
+])
+def test_bad_input_stops_the_play_before_any_api_call(sandbox_factory, tmp_path, override, words):
+    sandbox = sandbox_factory("healthy")
+    before = sandbox.request_counts()
+    run, report = run_gate(sandbox, tmp_path, "-e", override)
+    _assert_stopped_before_any_api_call(sandbox, before, run, report, words)
+
+
+def test_region_without_aws_region_stops_the_play_before_any_api_call(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory("healthy")
+    inventory = tmp_path / "inventory"
+    shutil.copytree(REPO / "inventories" / "sandbox", inventory)
+    host_vars = inventory / "host_vars" / "eu-west-2.yml"
+    data = yaml.safe_load(host_vars.read_text())
+    del data["aws_region"]
+    host_vars.write_text(yaml.safe_dump(data))
+    before = sandbox.request_counts()
+    run, report = run_gate(sandbox, tmp_path, inventory=inventory)
+    _assert_stopped_before_any_api_call(sandbox, before, run, report, "aws_region")
+    assert "eu-west-2" in run.output
