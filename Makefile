@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CODER_AI_SANDBOX_DIR := $(SANDBOX_DIR)
 
-.PHONY: help venv demo sandbox-up sandbox-down test unit integration contract lint sanity molecule bench clean
+.PHONY: help venv system-packages demo sandbox-up sandbox-down test unit integration contract lint sanity molecule bench clean
 
 help:
 	@echo "make demo [SCENARIO=sept2024|healthy]   run the pre-workshop gate against the local sandbox"
@@ -34,6 +34,9 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn ../../../.. $@
 
+system-packages:
+	scripts/system-packages.sh
+
 demo: venv
 	scripts/demo.sh $(SCENARIO)
 
@@ -43,7 +46,7 @@ sandbox-up: venv
 sandbox-down: venv
 	$(BIN)/python tests/sandbox/launcher.py stop --state-dir $(SANDBOX_DIR)
 
-test: venv
+test: venv system-packages
 	scripts/test.sh
 
 unit: venv

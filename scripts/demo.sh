@@ -6,7 +6,7 @@ scenario=${1:-sept2024}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 state=${CODER_AI_SANDBOX_DIR:-$repo/.sandbox}
 python="$repo/.venv/bin/python"
-cd "$repo"
+cd "$repo" || exit 1
 
 "$python" tests/sandbox/launcher.py start --scenario "$scenario" --state-dir "$state" || exit 1
 trap '"$python" tests/sandbox/launcher.py stop --state-dir "$state" >/dev/null' EXIT

@@ -3,7 +3,7 @@
 # every problem; the script fails if any stage failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+cd "$repo" || exit 1
 export PATH="$repo/.venv/bin:$PATH"
 failed=()
 

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import preflight_checks  # noqa: F401 (registers)
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import CATALOG
+from ansible_collections.coder.ai_platform.plugins.module_utils.preflight_checks import judge
+
+CHECK_FAMILIES = [judge]  # importing each family registers its checks in CATALOG
 
 REPO = Path(__file__).resolve().parents[2]
 

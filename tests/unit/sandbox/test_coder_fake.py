@@ -86,11 +86,12 @@ class Api:
         return self.get(f"/workspacebuilds/{build_id}").json()
 
 
-def wait_until(predicate, timeout=10.0, interval=0.01):
+def wait_until(fetch, condition=bool, timeout=10.0, interval=0.01):
+    """Poll ``fetch()`` until ``condition`` holds for its value; return that value."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
-        if value:
+        value = fetch()
+        if condition(value):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
@@ -101,7 +102,7 @@ def wait_for_builds(api, build_ids, statuses, timeout=10.0):
     def settled():
         builds = [api.build(b) for b in build_ids]
         return builds if all(b["status"] in statuses for b in builds) else None
-    return wait_until(settled, timeout)
+    return wait_until(settled, timeout=timeout)
 
 
 def ts(value):
@@ -132,7 +133,7 @@ def test_every_endpoint_but_buildinfo_and_healthz_needs_the_session_token(start_
 
 
 def test_unknown_routes_and_methods_answer_like_coderd(start_fake):
-    _, api = start_fake()
+    api = start_fake()[1]
     missing = api.get("/no/such/route")
     assert missing.status_code == 404 and missing.json() == {"message": "Route not found."}
     assert api.session.delete(api.base + "/workspaces").status_code == 405
@@ -151,7 +152,7 @@ def test_buildinfo_reports_the_seeded_version_and_its_commit(start_fake):
     assert info["dashboard_url"] == fake.url
     assert uuid.UUID(info["deployment_id"]).version == 4
     assert info["workspace_proxy"] is False and info["telemetry"] is True and info["upgrade_message"] == ""
-    _, release = start_fake(make_seed(version="v2.25.1"))
+    release = start_fake(make_seed(version="v2.25.1"))[1]
     assert release.get("/buildinfo").json()["external_url"] == \
         "https://github.com/coder/coder/releases/tag/v2.25.1"
 
@@ -180,7 +181,7 @@ def test_users_organizations_and_regions(start_fake):
 
 
 def test_templates_listing_and_versions(start_fake):
-    _, api = start_fake()
+    api = start_fake()[1]
     assert [t["name"] for t in api.get("/templates").json()] == ["ai-workshop", "broken", "legacy"]
     assert [t["name"] for t in api.get("/organizations/coder/templates").json()] == ["ai-workshop", "broken"]
     legacy = api.get("/organizations/coder/templates/legacy").json()
@@ -205,7 +206,7 @@ def proxy(name, version, healthy=True):
 
 
 def test_health_ignores_a_proxy_on_another_commit_of_the_same_minor(start_fake):
-    _, api = start_fake(make_seed(proxies=[proxy("oregon", "v2.26.3-devel+1a2b3c4")]))
+    api = start_fake(make_seed(proxies=[proxy("oregon", "v2.26.3-devel+1a2b3c4")]))[1]
     report = api.get("/debug/health").json()
     assert report["healthy"] is True and report["severity"] == "ok"
     assert report["workspace_proxy"]["warnings"] == []
@@ -213,18 +214,18 @@ def test_health_ignores_a_proxy_on_another_commit_of_the_same_minor(start_fake):
 
 
 def test_health_warns_about_a_proxy_on_another_minor(start_fake):
-    _, api = start_fake(make_seed(proxies=[proxy("oregon", "v2.25.0"), proxy("sydney", ""),
-                                           proxy("dev", "v0.0.0-devel+abc")]))
+    api = start_fake(make_seed(proxies=[proxy("oregon", "v2.25.0"), proxy("sydney", ""),
+                                        proxy("dev", "v0.0.0-devel+abc")]))[1]
     report = api.get("/debug/health").json()
     section = report["workspace_proxy"]
     assert section["healthy"] is False and section["severity"] == "warning" and section["error"] is None
-    assert section["warnings"] == [{"code": "EWP04", "message": 'proxy "oregon" version "v2.25.0" does not match '
-                                                               f'primary server version "{VERSION}"'}]
+    message = 'proxy "oregon" version "v2.25.0" does not match primary server version "%s"' % VERSION
+    assert section["warnings"] == [{"code": "EWP04", "message": message}]
     assert report["healthy"] is False and report["severity"] == "warning"
 
 
 def test_health_reports_an_unhealthy_proxy(start_fake):
-    _, api = start_fake(make_seed(proxies=[proxy("oregon", VERSION, healthy=False)]))
+    api = start_fake(make_seed(proxies=[proxy("oregon", VERSION, healthy=False)]))[1]
     section = api.get("/debug/health").json()["workspace_proxy"]
     # The primary is healthy, so one bad proxy is a warning, as in coderd's calculateSeverity.
     assert section["severity"] == "warning" and section["healthy"] is True
@@ -234,7 +235,7 @@ def test_health_reports_an_unhealthy_proxy(start_fake):
 
 def test_health_without_any_provisioner_daemon_is_epd01(start_fake):
     counts = {"coder": 0, "experimental": 0}
-    _, api = start_fake(provisioner_count=counts.get)
+    api = start_fake(provisioner_count=counts.get)[1]
     report = api.get("/debug/health").json()
     section = report["provisioner_daemons"]
     assert section["severity"] == "error" and section["items"] == []
@@ -265,7 +266,7 @@ def test_versions_match_compares_major_minor_like_buildinfo():
 
 def test_provisioner_daemons_follow_the_callable(start_fake):
     counts = {"coder": 3}  # experimental is absent: None falls back to the seed's static count
-    _, api = start_fake(provisioner_count=counts.get)
+    api = start_fake(provisioner_count=counts.get)[1]
     daemons = api.get("/organizations/coder/provisionerdaemons").json()
     assert len(daemons) == 3
     assert all(re.fullmatch(r"coder-provisioner-default-[a-z0-9]{10}-[a-z0-9]{5}", d["name"]) for d in daemons)
@@ -313,7 +314,7 @@ def test_queue_is_fifo_within_capacity_and_reports_positions(start_fake):
     assert starts == sorted(starts)  # FIFO by created_at
     events = sorted([(ts(j["started_at"]), 1) for j in jobs] + [(ts(j["completed_at"]), -1) for j in jobs])
     running, peak = 0, 0
-    for _, delta in events:
+    for dummy_kind, delta in events:
         running += delta
         peak = max(peak, running)
     assert peak == 2
@@ -326,7 +327,7 @@ def test_queue_is_fifo_within_capacity_and_reports_positions(start_fake):
 
 def test_scaling_down_lets_running_jobs_finish(start_fake):
     counts = {"coder": 2}
-    _, api = start_fake(provisioner_count=counts.get)
+    api = start_fake(provisioner_count=counts.get)[1]
     builds = [api.create(f"ws-{i}")["latest_build"]["id"] for i in range(3)]
     wait_until(lambda: api.build(builds[1])["job"]["status"] == "running")
     counts["coder"] = 1
@@ -351,19 +352,21 @@ def test_every_build_fails_at_failure_rate_one(start_fake):
 
 
 def test_no_build_fails_at_failure_rate_zero(start_fake):
-    _, api = start_fake(provisioner_count=lambda org: 20)
+    api = start_fake(provisioner_count=lambda org: 20)[1]
     builds = [api.create(f"ws-{i}")["latest_build"]["id"] for i in range(20)]
     final = wait_for_builds(api, builds, {"running", "failed", "canceled"})
     assert {b["status"] for b in final} == {"running"}
 
 
 def test_agent_becomes_ready_agent_ready_s_after_the_job(start_fake):
-    _, api = start_fake(make_seed(queue={"agent_ready_s": 30}))
+    api = start_fake(make_seed(queue={"agent_ready_s": 30}))[1]
     workspace = api.create("solo")
     assert workspace["latest_build"]["resources"] == []
-    get = lambda: api.get(f"/workspaces/{workspace['id']}").json()  # noqa: E731
-    ready = wait_until(lambda: (lambda w: w if w["latest_build"]["resources"] and w["latest_build"]["resources"][0][
-        "agents"][0]["lifecycle_state"] == "ready" else None)(get()))
+
+    def agent_ready(ws):
+        resources = ws["latest_build"]["resources"]
+        return bool(resources) and resources[0]["agents"][0]["lifecycle_state"] == "ready"
+    ready = wait_until(lambda: api.get(f"/workspaces/{workspace['id']}").json(), agent_ready)
     agent = ready["latest_build"]["resources"][0]["agents"][0]
     job = ready["latest_build"]["job"]
     assert agent["name"] == "main" and agent["status"] == "connected" and agent["parent_id"] is None
@@ -376,16 +379,17 @@ def test_agent_becomes_ready_agent_ready_s_after_the_job(start_fake):
 
 
 def test_an_agent_that_has_not_connected_is_starting_and_unhealthy(start_fake):
-    _, api = start_fake(make_seed(queue={"agent_ready_s": 2000}), time_scale=0.001)
+    api = start_fake(make_seed(queue={"agent_ready_s": 2000}), time_scale=0.001)[1]
     workspace = api.create("slow-agent")
-    built = wait_until(lambda: (lambda w: w if w["latest_build"]["resources"] else None)(
-        api.get(f"/workspaces/{workspace['id']}").json()))
+    built = wait_until(lambda: api.get(f"/workspaces/{workspace['id']}").json(),
+                       lambda w: bool(w["latest_build"]["resources"]))
     agent = built["latest_build"]["resources"][0]["agents"][0]
     assert (agent["status"], agent["lifecycle_state"]) == ("connecting", "created")
     assert "first_connected_at" not in agent and "ready_at" not in agent
     assert built["health"] == {"healthy": False, "failing_agents": [agent["id"]]}
-    starting = wait_until(lambda: (lambda a: a if a["lifecycle_state"] == "starting" else None)(
-        api.get(f"/workspaces/{workspace['id']}").json()["latest_build"]["resources"][0]["agents"][0]))
+    starting = wait_until(
+        lambda: api.get(f"/workspaces/{workspace['id']}").json()["latest_build"]["resources"][0]["agents"][0],
+        lambda a: a["lifecycle_state"] == "starting")
     assert starting["status"] == "connected" and "ready_at" not in starting
 
 
@@ -410,7 +414,7 @@ def test_delete_build_removes_the_workspace(start_fake):
 
 
 def test_a_second_build_while_one_is_active_conflicts(start_fake):
-    _, api = start_fake(provisioner_count=lambda org: 0)
+    api = start_fake(provisioner_count=lambda org: 0)[1]
     workspace = api.create("busy")
     conflict = api.post(f"/workspaces/{workspace['id']}/builds", {"transition": "stop"})
     assert conflict.status_code == 409
@@ -420,7 +424,7 @@ def test_a_second_build_while_one_is_active_conflicts(start_fake):
 
 
 def test_create_validates_like_coderd(start_fake):
-    _, api = start_fake()
+    api = start_fake()[1]
     template_id = api.template("ai-workshop")["id"]
 
     def create(body):
@@ -443,8 +447,8 @@ def test_create_validates_like_coderd(start_fake):
     assert unknown.status_code == 400 and unknown.json()["validations"][0]["field"] == "template_id"
     by_version = create({"name": "pinned", "template_version_id": api.template("ai-workshop")["active_version_id"]})
     assert by_version.status_code == 201
-    via_org = api.post("/organizations/default/members/me/workspaces", {"name": "org-route",
-                                                                         "template_id": template_id})
+    via_org = api.post("/organizations/default/members/me/workspaces",
+                       {"name": "org-route", "template_id": template_id})
     assert via_org.status_code == 201
     garbage = api.session.post(api.base + "/users/me/workspaces", data="{not json")
     assert garbage.status_code == 400 and garbage.json()["message"] == "Request body must be valid JSON."
@@ -452,9 +456,9 @@ def test_create_validates_like_coderd(start_fake):
 
 def test_cancel_a_pending_and_a_running_build(start_fake):
     # time_scale 0.05: a canceled running job stops 2 platform s = 100 ms later, time to observe "canceling".
-    _, api = start_fake(make_seed(templates=[{"name": "ai-workshop", "organization": "coder",
-                                              "build_time_p50_s": 100000, "build_time_p95_s": 100000}]),
-                        provisioner_count=lambda org: 1, time_scale=0.05)
+    api = start_fake(make_seed(templates=[{"name": "ai-workshop", "organization": "coder",
+                                           "build_time_p50_s": 100000, "build_time_p95_s": 100000}]),
+                     provisioner_count=lambda org: 1, time_scale=0.05)[1]
     running = api.create("first")["latest_build"]["id"]
     pending = api.create("second")["latest_build"]["id"]
     wait_until(lambda: api.build(running)["job"]["status"] == "running")
@@ -468,12 +472,12 @@ def test_cancel_a_pending_and_a_running_build(start_fake):
     assert canceling["status"] == "canceling" and "completed_at" not in canceling["job"]
     assert api.patch(f"/workspacebuilds/{running}/cancel").json()["message"] == \
         "Job has already been marked as canceled!"
-    final = wait_until(lambda: (lambda b: b if b["status"] == "canceled" else None)(api.build(running)))
+    final = wait_until(lambda: api.build(running), lambda b: b["status"] == "canceled")
     assert final["job"]["status"] == "canceled" and "error" not in final["job"]
 
 
 def test_workspace_search_query(start_fake):
-    _, api = start_fake(provisioner_count=lambda org: 0)
+    api = start_fake(provisioner_count=lambda org: 0)[1]
     for name in ("alpha-1", "alpha-2", "beta"):
         api.create(name)
     assert api.get("/workspaces", q="owner:me name:alpha").json()["count"] == 2
@@ -488,10 +492,10 @@ def test_workspace_search_query(start_fake):
 
 
 def test_build_durations_follow_the_template_percentiles(start_fake):
-    _, api = start_fake(provisioner_count=lambda org: 200, rng_seed=7)
+    api = start_fake(provisioner_count=lambda org: 200, rng_seed=7)[1]
     builds = [api.create(f"ws-{i}")["latest_build"]["id"] for i in range(200)]
-    final = wait_until(lambda: (lambda bs: bs if all(b["status"] == "running" for b in bs) else None)(
-        [b["latest_build"] for b in api.get("/workspaces").json()["workspaces"]]), timeout=20, interval=0.1)
+    final = wait_until(lambda: [w["latest_build"] for w in api.get("/workspaces").json()["workspaces"]],
+                       lambda bs: bool(bs) and all(b["status"] == "running" for b in bs), timeout=20, interval=0.1)
     assert len(final) == len(builds)
     durations = [platform_seconds(b["job"]["started_at"], b["job"]["completed_at"]) for b in final]
     assert statistics.median(durations) == pytest.approx(60, rel=0.10)
@@ -500,7 +504,7 @@ def test_build_durations_follow_the_template_percentiles(start_fake):
 
 def test_durations_are_reproducible_for_a_seed(start_fake):
     def run():
-        _, api = start_fake(provisioner_count=lambda org: 4, rng_seed=3)
+        api = start_fake(provisioner_count=lambda org: 4, rng_seed=3)[1]
         builds = [api.create(f"ws-{i}")["latest_build"]["id"] for i in range(4)]
         final = wait_for_builds(api, builds, {"running"})
         return [platform_seconds(b["job"]["started_at"], b["job"]["completed_at"]) for b in final]

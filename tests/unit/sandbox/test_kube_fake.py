@@ -115,7 +115,7 @@ def test_discovery_advertises_exactly_the_table(fake, api, tmp_path):
     expected = {rt.group for rt in RESOURCES if rt.group}
     assert {g["name"] for g in groups["groups"]} == expected
     assert all(g["preferredVersion"] == g["versions"][0] for g in groups["groups"])
-    _, core = http(fake, "GET", "/api/v1")
+    core = http(fake, "GET", "/api/v1")[1]
     assert [r["name"] for r in core["resources"] if "/" not in r["name"]] == [
         rt.plural for rt in RESOURCES if rt.group == ""]
     assert "watch" not in core["resources"][0]["verbs"]
@@ -181,7 +181,7 @@ def test_crud_and_error_statuses(fake, api):
         core.read_namespaced_config_map("settings", "default")
     assert api_error(excinfo)[1]["message"] == 'configmaps "settings" not found'
 
-    _, missing = http(fake, "GET", "/apis/apps/v1/namespaces/default/deployments/ghost")
+    missing = http(fake, "GET", "/apis/apps/v1/namespaces/default/deployments/ghost")[1]
     assert (missing["code"], missing["reason"], missing["message"], missing["details"]) == (
         404, "NotFound", 'deployments.apps "ghost" not found',
         {"name": "ghost", "kind": "deployments", "group": "apps"})
