@@ -5,9 +5,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from coder_fake import CoderFake
@@ -123,7 +124,7 @@ def registry():
 
 def test_manifest_digest_follows_the_token_flow(registry):
     digest = oci_registry.manifest_digest(registry.url, "coder/coder-preview", "latest")
-    assert digest == manifest_digest(MANIFEST) == "sha256:" + __import__("hashlib").sha256(MANIFEST).hexdigest()
+    assert digest == manifest_digest(MANIFEST) == "sha256:" + hashlib.sha256(MANIFEST).hexdigest()
     assert registry.requests["all"] == 3  # challenge, anonymous token, authorised retry
 
 
@@ -163,8 +164,8 @@ def test_parse_bearer_challenge_and_digest_from_image_id():
 # --- LiteLLM -------------------------------------------------------------------------------------------------------
 def test_key_info_drops_the_echoed_key_and_normalises_expiry():
     expires = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
-    fake = LiteLLMFake("sk-master-0123456789", [{"key": "sk-workshop-abcdef012345", "key_alias": "workshop",
-                                                  "expires": expires}])
+    key = {"key": "sk-workshop-abcdef012345", "key_alias": "workshop", "expires": expires}
+    fake = LiteLLMFake("sk-master-0123456789", [key])
     fake.start()
     try:
         info = key_info(fake.url, "sk-master-0123456789", "sk-workshop-abcdef012345")
