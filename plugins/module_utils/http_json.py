@@ -16,7 +16,7 @@ import socket
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 
 class ApiError(Exception):
@@ -58,7 +58,14 @@ class JsonHttpClient:
         self.headers = dict(headers or {})
         self.timeout = timeout
         self.validate_certs = validate_certs
-        self._open = opener or open_url
+        self._open = opener or self._request
+        # open_url would build an SSL context per call, loading the whole CA store (~25 ms a request); one per
+        # client keeps the same verification at no per-call cost.
+        self._context = make_context(validate_certs=validate_certs)
+
+    def _request(self, url, method, data, headers, timeout, validate_certs, follow_redirects):
+        return Request().open(method, url, data=data, headers=headers, timeout=timeout, validate_certs=validate_certs,
+                              follow_redirects=follow_redirects, context=self._context)
 
     def url(self, path, query=None):
         url = self.base_url + path
