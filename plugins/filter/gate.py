@@ -10,7 +10,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.inputs import workshop_input_errors
-from ansible_collections.coder.ai_platform.plugins.module_utils.preflight_checks import judge
+from ansible_collections.coder.ai_platform.plugins.module_utils.preflight_checks import default_organization, judge
 
 
 def preflight_checks(gate):
@@ -21,6 +21,23 @@ def preflight_checks(gate):
         raise AnsibleFilterError("preflight_checks: bad gate input: %s" % err)
 
 
+def workshop_plan_inputs(coder, templates, organization=""):
+    """Build time stats of the first workshop template that has them, and the online provisioners of the workshop
+    organization, from coder_deployment_info's result; each is None when Coder could not say."""
+    coder = coder or {}
+    stats = None
+    for template in coder.get("templates") or []:
+        if template.get("name") in (templates or []) and template.get("build_time_stats"):
+            stats = template["build_time_stats"]
+            break
+    online = None
+    org = default_organization(coder, organization or None) if coder.get("organizations") else None
+    daemons = (coder.get("provisioner_daemons") or {}).get(org)
+    if daemons is not None:
+        online = len([d for d in daemons if d.get("status") != "offline"])
+    return {"build_time_stats": stats, "current_provisioners": online or None}
+
+
 def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, hosts, aws_regions):
     regions = [{"host": host, "aws_region": region} for host, region in zip(hosts, aws_regions)]
     return workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions)
@@ -28,4 +45,5 @@ def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hou
 
 class FilterModule(object):
     def filters(self):
-        return {"preflight_checks": preflight_checks, "workshop_input_errors": _workshop_input_errors}
+        return {"preflight_checks": preflight_checks, "workshop_input_errors": _workshop_input_errors,
+                "workshop_plan_inputs": workshop_plan_inputs}

@@ -22,7 +22,7 @@ from ansible_collections.coder.ai_platform.plugins.module_utils.checks import (
 )
 from ansible_collections.coder.ai_platform.plugins.module_utils.quantity import GIB, parse_quantity
 from ansible_collections.coder.ai_platform.plugins.module_utils.timeutil import (
-    cron_runs_between, isoformat, parse_timestamp,
+    cron_runs_between, isoformat, parse_timestamp, time_window,
 )
 
 GLOBAL = "global"
@@ -238,6 +238,10 @@ def check_provisioners(target, coder, plan, organization=None):
     if provisioner_plan.get("predicted_p95_s_at_current") is not None:
         prediction = "; predicted p95 time-to-ready %.0fs now, %.0fs with %s" % (
             provisioner_plan["predicted_p95_s_at_current"], provisioner_plan.get("predicted_p95_s"), need)
+        if provisioner_plan.get("target_met_fraction") is not None:
+            prediction += " (%.0f%% vs %.0f%% of simulated workshops within the target)" % (
+                100 * (provisioner_plan.get("target_met_fraction_at_current") or 0),
+                100 * provisioner_plan["target_met_fraction"])
     if need is None:
         return error_result(PROVISIONERS, target, "the capacity plan has no provisioner need", details)
     if len(online) < need:
@@ -461,18 +465,12 @@ def check_rotation_window(region, cronjob_key, workshop_start, workshop_end):
                   % (cronjob_key, cronjob.get("schedule")), details)
 
 
-def workshop_window(settings):
-    """(start, end) of the workshop from ``workshop_start`` and ``workshop_duration_hours``."""
-    start = parse_timestamp(settings["workshop_start"])
-    return start, start + timedelta(hours=float(settings["workshop_duration_hours"]))
-
-
 # --- the whole gate ------------------------------------------------------------------------------------------------
 def judge(gate):
     """All pre-workshop check results for the gate input described in the module docstring."""
     settings = gate["settings"]
     now = parse_timestamp(gate["now"])
-    start, end = workshop_window(settings)
+    start, end = time_window(settings["workshop_start"], settings["workshop_duration_hours"])
     coder, plan = gate.get("coder") or {}, gate.get("plan") or {}
     regions = list(gate["regions"])
     gathered = set(r["name"] for r in regions)

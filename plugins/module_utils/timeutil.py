@@ -68,6 +68,12 @@ def utcnow():
     return datetime.now(UTC)
 
 
+def time_window(start, duration_hours):
+    """(start, end) datetimes of a window given its ISO start and its length in hours."""
+    begin = parse_timestamp(start)
+    return begin, begin + timedelta(hours=float(duration_hours))
+
+
 # --- cron ---------------------------------------------------------------------------------------------------------
 _MACROS = {
     "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0",

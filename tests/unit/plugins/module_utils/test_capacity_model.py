@@ -253,3 +253,32 @@ def test_model_vs_rule_of_thumb_with_a_burst_of_25(record_property):
     assert result["provisioners"] > 15
     assert "above the rule of thumb's 12-15 because" in explanation
     assert "within one 60 s median build" in explanation and "waves" in explanation
+
+
+# --- planning with a confidence ----------------------------------------------------------------------------------
+def test_confidence_counts_workshops_that_meet_the_target_on_their_own_p95():
+    mean_based = model.smallest_provisioner_count(25, BURST, **WORKSHOP)
+    confident = model.smallest_provisioner_count(25, BURST, confidence=0.8, **WORKSHOP)
+    assert confident["meets_target"] and confident["provisioners"] > mean_based["provisioners"]
+    met = confident["predicted"]["p95_target_met_fraction"]
+    assert met >= 0.8
+    fewer = model.predict(25, confident["provisioners"] - 1, BURST, target_p95_s=120.0, **WORKSHOP)
+    assert fewer["p95_target_met_fraction"] < 0.8  # the smallest such count
+    assert any("%.0f %% of simulated workshops" % (100 * met) in line for line in confident["reasoning"])
+
+
+def test_met_fraction_never_decreases_with_more_provisioners():
+    fractions = [model.predict(25, count, BURST, target_p95_s=120.0, replications=100, **WORKSHOP)
+                 ["p95_target_met_fraction"] for count in range(1, 26)]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0
+
+
+def test_an_unreachable_confidence_says_the_build_tail_is_the_cause():
+    result = model.smallest_provisioner_count(25, BURST, confidence=0.99, **WORKSHOP)
+    assert not result["meets_target"] and result["provisioners"] == 25
+    assert "only" in result["reason"] and "of simulated workshops meet" in result["reason"]
+
+
+def test_confidence_must_be_a_fraction():
+    with pytest.raises(ValueError, match="confidence"):
+        model.smallest_provisioner_count(25, BURST, confidence=1.5, **WORKSHOP)

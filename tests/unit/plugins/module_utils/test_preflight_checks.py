@@ -201,7 +201,10 @@ def test_provisioner_summary_reports_predicted_p95_with_and_without_the_fix():
     plan = copy.deepcopy(PLAN)
     plan["provisioners"].update({"predicted_p95_s_at_current": 247.0, "predicted_p95_s": 105.0})
     res = pc.check_provisioners("us-east-2", coder(daemons=6), plan)
-    assert "predicted p95 time-to-ready 247s now, 105s with 12" in res["summary"]
+    assert res["summary"].endswith("predicted p95 time-to-ready 247s now, 105s with 12")
+    plan["provisioners"].update({"target_met_fraction_at_current": 0.0, "target_met_fraction": 0.82})
+    res = pc.check_provisioners("us-east-2", coder(daemons=6), plan)
+    assert "247s now, 105s with 12 (0% vs 82% of simulated workshops within the target)" in res["summary"]
 
 
 # --- templates.ready --------------------------------------------------------------------------------------------
