@@ -71,6 +71,9 @@ class CoderClient:
     def build(self, build_id):
         return self.http.get("/workspacebuilds/%s" % build_id)
 
+    def cancel_build(self, build_id):
+        return self.http.request("PATCH", "/workspacebuilds/%s/cancel" % build_id)[1]
+
 
 def normalise_proxies(payload):
     """Newer Coder answers ``{"regions": [...]}``; older builds a bare list; the swagger documents a list of

@@ -35,6 +35,13 @@ class Sandbox:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
 
+    def set_failure_rate(self, rate):
+        """The share of builds the Coder fake fails (the scenario's own rate until changed)."""
+        request = urllib.request.Request("%s/coder/failure_rate?value=%s" % (self.endpoints["control"]["url"], rate),
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
     def request_counts(self):
         with urllib.request.urlopen(self.endpoints["control"]["url"] + "/requests", timeout=10) as response:
             return json.load(response)

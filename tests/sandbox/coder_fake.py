@@ -19,7 +19,7 @@ it); unknown routes answer ``404 {"message": "Route not found."}`` without authe
 The queue follows "The platform process model" in ``tests/sandbox/README.md``: one FIFO pool per organization
 served by ``provisioner_count(org)`` daemons (evaluated at each scheduling decision), job durations
 ``LogNormal(ln p50, ln(p95/p50)/1.6448536)`` platform seconds drawn from ``random.Random(rng_seed)``, wall time =
-platform time x ``time_scale``, failures injected with probability ``failure_rate``. Event times are exact: a job
+platform time x ``time_scale``, start builds failed with probability ``failure_rate``. Event times are exact: a job
 that ends at ``t`` frees its daemon at ``t`` and the oldest pending job starts at ``t``, whatever the thread latency.
 
 Seed keys beyond the README (all optional): organization ``provisioner_version`` (what its daemons report,
@@ -469,7 +469,9 @@ class CoderFake(BackgroundServer):
     def _start(self, job: _Job, slot: int, t: float) -> None:
         p50, p95 = job.build.workspace.template.stats[job.build.transition]
         duration = self._rng.lognormvariate(math.log(p50), math.log(p95 / p50) / Z_95)
-        fails = self._rng.random() < self._failure_rate  # drawn for every job so sequences stay reproducible
+        # Drawn for every job so sequences stay reproducible; only start builds fail, as the injected rate models
+        # failed workspace creations (what a rehearsal and the capacity model measure), and cleanup must succeed.
+        fails = self._rng.random() < self._failure_rate and job.build.transition == "start"
         self._pending.remove(job)
         job.started_at, job.slot = t, slot
         job.daemon = self._daemon(job.org, slot, t)

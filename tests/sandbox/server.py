@@ -249,6 +249,10 @@ class Sandbox:
                     response = Response("ok")
                 elif request.path == "/requests":
                     response = Response(json.dumps(sandbox.request_counts()), content_type="application/json")
+                elif request.path == "/coder/failure_rate" and request.method == "POST":
+                    sandbox.coder.set_failure_rate(float(request.args["value"]))
+                    response = Response(json.dumps({"failure_rate": float(request.args["value"])}),
+                                        content_type="application/json")
                 elif len(parts) == 3 and parts[0] == "components" and request.method == "POST":
                     response = sandbox.toggle(parts[1], parts[2])
                 else:
