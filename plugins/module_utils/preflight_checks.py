@@ -70,6 +70,9 @@ TEMPLATES = register(
     "Push or un-deprecate the template, and promote a version whose import job succeeded "
     "(`coder templates versions list <template>`).")
 
+CHECK_IDS = (MIRROR, RUNNING, PROXY_VERSION, HEALTH, PROVISIONERS, STORAGE, KEY_EXPIRY, ROTATION, KARPENTER,
+             LITELLM_CAPACITY, TEMPLATES)
+
 
 def _failed_gather(facts):
     """A gather module that itself failed (bad parameters, crash) leaves ``failed``/``msg`` in its result."""

@@ -161,3 +161,20 @@ def test_interrupted_rehearsal_leaves_no_workspace(sandbox_factory, tmp_path, ta
         time.sleep(0.2)
     report = json.loads((report_dir / "rehearsal.json").read_text())
     assert report["interrupted"] and report["cleanup"]["left"] == 0 and report["cleanup"]["created"] >= 10
+
+
+def test_with_keda_the_scale_up_raises_the_autoscaler_floor_and_post_workshop_restores_it(sandbox_factory, tmp_path):
+    sandbox = sandbox_factory("sept2024")
+    keda = sandbox.playbook("provisioner_autoscaling.yml", tmp_path / "keda")
+    assert keda.returncode == 0, keda.output[-3000:]
+    dummy_apps, dummy_batch, dummy_core, custom = kube(sandbox)
+
+    def floor():
+        return custom.get_namespaced_custom_object("keda.sh", "v1alpha1", "coder", "scaledobjects",
+                                                   "coder-provisioner-default")["spec"]["minReplicaCount"]
+    before_floor, before = floor(), world(sandbox)
+    assert sandbox.playbook("scale_for_workshop.yml", tmp_path / "scale").returncode == 0
+    assert floor() >= 16  # the plan, as the autoscaler's floor ...
+    assert world(sandbox)["provisioners"] == before["provisioners"]  # ... and the Deployment left to KEDA
+    assert sandbox.playbook("post_workshop.yml", tmp_path / "post").returncode == 0
+    assert floor() == before_floor and world(sandbox) == before
