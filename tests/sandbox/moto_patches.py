@@ -2,11 +2,34 @@
 
 The architecture rule: where moto answers differently from AWS in a way our modules trip on, patch the server here
 (never the module), and say which AWS behaviour the patch restores.
+
+| patch | AWS behaviour restored | who trips without it |
+|---|---|---|
+| `_ecr_digest_is_manifest_sha256` | ECR imageDigest = sha256 of the manifest bytes | image_digest_info |
+| `_s3_expected_bucket_owner` | `x-amz-expected-bucket-owner` answers 403 for another account's bucket | terraform_state_backend |
+| `_s3_secure_transport_condition` | bucket policy `Bool aws:SecureTransport` conditions are evaluated | Terraform, boto3 |
+| `_s3_replication_keeps_rule_fields` | GetBucketReplication returns the rule as it was put | terraform_state_backend(_info) |
+| `_kms_aws_managed_keys` | keys behind reserved `alias/aws/*` aliases are `KeyManager: AWS` | state_backend checks |
+| `_dynamodb_update_table_sse` | UpdateTable applies `SSESpecification` | terraform_state_backend |
+| `_dynamodb_table_id` | DescribeTable carries `TableId` | community.aws.dynamodb_table |
 """
 
 import hashlib
+import json
+import threading
+import uuid
 
+from moto.dynamodb import responses as dynamodb_responses
+from moto.dynamodb.models import table as dynamodb_table
 from moto.ecr import models as ecr_models
+from moto.iam import policy_conditions
+from moto.kms import models as kms_models
+from moto.s3 import models as s3_models
+from moto.s3 import responses as s3_responses
+from moto.s3.exceptions import MissingBucket
+from moto.secretsmanager import models as secretsmanager_models
+
+_REQUEST = threading.local()  # the S3 request being served on this thread (moto's server is threaded)
 
 
 def _ecr_digest_is_manifest_sha256():
@@ -19,5 +42,227 @@ def _ecr_digest_is_manifest_sha256():
     ecr_models.Image._create_digest = _create_digest
 
 
+_ACCESS_DENIED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                  b"<Message>Access Denied</Message></Error>")
+
+
+def _s3_expected_bucket_owner():
+    """AWS: every S3 request may carry ``x-amz-expected-bucket-owner: <account id>`` (boto3's ExpectedBucketOwner);
+    when the bucket belongs to another account S3 answers 403 Access Denied and does nothing. That is how a client
+    tells "this bucket name is taken by someone else" apart from "my bucket". moto 5.2 ignores the header (and lets
+    any account use any bucket), so terraform_state_backend could not refuse a foreign bucket.
+
+    The same wrapper records the request on the thread for ``_s3_secure_transport_condition``."""
+    def guard(original):
+        def wrapper(self, request, full_url, *args, **kwargs):
+            _REQUEST.headers = request.headers
+            expected = request.headers.get("x-amz-expected-bucket-owner")
+            bucket_name = self.parse_bucket_name_from_url(request, full_url)
+            if expected and bucket_name:
+                try:
+                    bucket = self.backend.get_bucket(bucket_name)
+                except MissingBucket:
+                    bucket = None
+                except Exception:  # pylint: disable=broad-except
+                    bucket = None  # let moto answer as it would
+                if bucket is not None and bucket.account_id != expected:
+                    if request.method == "HEAD":
+                        return 403, {}, b""
+                    return 403, {"content-type": "application/xml"}, _ACCESS_DENIED
+            return original(self, request, full_url, *args, **kwargs)
+        return wrapper
+
+    s3_responses.S3Response._bucket_response = guard(s3_responses.S3Response._bucket_response)
+    s3_responses.S3Response._key_response = guard(s3_responses.S3Response._key_response)
+
+
+def _bool_operation(expected_value, actual_value):
+    expected = expected_value if isinstance(expected_value, list) else [expected_value]
+    return str(actual_value).lower() in [str(value).lower() for value in expected]
+
+
+def _conditions_hold(conditions, values):
+    """IAM semantics: every operator block and every key in it must match. Operators this sandbox does not
+    evaluate, and keys the request has no value for, are treated as matching (as moto does)."""
+    for operator, block in (conditions or {}).items():
+        operation = policy_conditions.CONDITION_OPERATIONS.get(operator)
+        if operation is None:
+            continue
+        for key, expected in block.items():
+            if key in values and not operation(expected, values[key]):
+                return False
+    return True
+
+
+def _s3_secure_transport_condition():
+    """AWS: a bucket policy statement ``Deny ... Condition: {Bool: {aws:SecureTransport: "false"}}`` denies only
+    requests made without TLS. moto 5.2 ignores every condition operator but StringEquals, so such a Deny denies
+    *every* object request and Terraform could not write its state at all.
+
+    This restores the ``Bool`` operator and gives bucket policies the request's ``aws:SecureTransport``. The sandbox
+    serves plain HTTP on loopback in place of AWS's HTTPS endpoints, so a request counts as TLS unless it says it was
+    not: ``X-Forwarded-Proto: http`` (the header a TLS-terminating proxy adds) makes it insecure, which is how the
+    tests prove the deny statement works."""
+    policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", _bool_operation)
+    original = s3_models.FakeBucket.get_permission
+
+    def get_permission(self, action, resource):
+        from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+        if self.policy is None:
+            return original(self, action, resource)
+        headers = getattr(_REQUEST, "headers", None) or {}
+        secure = (headers.get("x-forwarded-proto") or "https").lower() == "https"
+        values = {"aws:SecureTransport": "true" if secure else "false"}
+        statements = json.loads(self.policy.decode())["Statement"]
+        verdicts = []
+        # A statement whose condition does not hold does not apply (moto answers DENIED for it, even for a Deny).
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if not _conditions_hold(statement.get("Condition"), values):
+                continue
+            unconditional = dict((k, v) for k, v in statement.items() if k != "Condition")
+            verdicts.append(IAMPolicyStatement(unconditional).is_action_permitted(action, resource))
+        if PermissionResult.DENIED in verdicts:
+            return PermissionResult.DENIED
+        return PermissionResult.PERMITTED if PermissionResult.PERMITTED in verdicts else PermissionResult.NEUTRAL
+
+    s3_models.FakeBucket.get_permission = get_permission
+
+
+_REPLICATION_RULE_FIELDS = ("ID", "Priority", "Prefix", "Filter", "Status", "SourceSelectionCriteria",
+                            "ExistingObjectReplication", "Destination", "DeleteMarkerReplication")
+
+
+def _s3_replication_keeps_rule_fields():
+    """AWS: GetBucketReplication returns each rule as PutBucketReplication stored it - its Filter,
+    DeleteMarkerReplication and SourceSelectionCriteria (``SseKmsEncryptedObjects: Enabled``, without which S3 never
+    replicates SSE-KMS objects). moto 5.2 drops SourceSelectionCriteria and answers a fixed Filter and
+    DeleteMarkerReplication, so an idempotent module saw a change on every run and a check could not see whether
+    KMS-encrypted objects replicate."""
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+
+    def rule_view(rule):
+        view = dict((field, rule[field]) for field in _REPLICATION_RULE_FIELDS if field in rule)
+        view["Priority"] = int(view.get("Priority") or 1)
+        if "Prefix" not in view:  # the V2 schema (Filter); moto's XML parser leaves an empty <Prefix/> as None
+            rule_filter = dict(view.get("Filter") or {})
+            if rule_filter.get("Prefix", "") is None or not rule_filter:
+                rule_filter["Prefix"] = ""
+            view["Filter"] = rule_filter
+            view.setdefault("DeleteMarkerReplication", {"Status": "Disabled"})
+        return view
+
+    def get_bucket_replication(self):
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = [rule_view(rule) for rule in replication["Rule"]]
+        return self.serialized(ActionResult({"ReplicationConfiguration": {"Role": replication["Role"],
+                                                                          "Rules": rules}}))
+
+    s3_responses.S3Response.get_bucket_replication = get_bucket_replication
+
+
+def _kms_aws_managed_keys():
+    """AWS: the keys behind the reserved aliases ``alias/aws/s3``, ``alias/aws/dynamodb`` ... are AWS managed keys
+    (``KeyManager: AWS``); only keys a customer creates are ``CUSTOMER``. moto 5.2 creates them as CUSTOMER keys, so
+    "SSE with the AWS managed key" would pass a customer-managed-key check. Nobody can create an ``alias/aws/`` alias
+    on AWS, so marking every key such an alias points to as AWS managed is exact."""
+    original = kms_models.KmsBackend.create_alias
+
+    def create_alias(self, target_key_id, alias_name):
+        result = original(self, target_key_id, alias_name)
+        if alias_name.startswith("alias/aws/"):
+            key = self.keys.get(self.get_key_id(target_key_id))
+            if key is not None:
+                key.key_manager = "AWS"
+        return result
+
+    kms_models.KmsBackend.create_alias = create_alias
+
+
+def _dynamodb_update_table_sse():
+    """AWS: UpdateTable with ``SSESpecification`` switches a table's encryption (to a customer managed KMS key, to
+    the AWS managed key, or back to the AWS owned key) in place. moto 5.2 ignores the parameter, so a module that
+    fixes a table's encryption would report a change on every run."""
+    original = dynamodb_responses.DynamoHandler.update_table
+
+    def update_table(self):
+        spec = self.body.get("SSESpecification")
+        if spec is not None:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            spec = dict(spec)
+            if spec.get("Enabled"):
+                spec.setdefault("SSEType", "KMS")
+                if "KMSMasterKeyId" not in spec:
+                    spec["KMSMasterKeyId"] = table._get_default_encryption_key(self.current_account, self.region)
+                table.sse_specification = spec
+            else:
+                table.sse_specification = None
+        return original(self)
+
+    dynamodb_responses.DynamoHandler.update_table = update_table
+
+
+def _dynamodb_table_id():
+    """AWS: DescribeTable (and CreateTable, UpdateTable) return ``TableId``, a UUID fixed at creation.
+    community.aws.dynamodb_table reads it and fails without it."""
+    original = dynamodb_table.Table.describe
+
+    def describe(self, base_key="TableDescription"):
+        if not getattr(self, "_sandbox_table_id", None):
+            self._sandbox_table_id = str(uuid.uuid4())
+        results = original(self, base_key)
+        results[base_key]["TableId"] = self._sandbox_table_id
+        return results
+
+    dynamodb_table.Table.describe = describe
+
+
+def _secrets_manager_rotation_leaves_awscurrent_to_the_function():
+    """AWS: RotateSecret creates the empty AWSPENDING version, answers with its id and invokes the function; only
+    finishSecret (UpdateSecretVersionStage) moves AWSCURRENT, removing AWSPENDING from that version in the same call;
+    GetSecretValue without a stage returns AWSCURRENT. moto 5.2 points its default version at the empty AWSPENDING
+    version after RotateSecret (its invoke cannot run here: no Docker), so GetSecretValue fails; and
+    UpdateSecretVersionStage moves neither the default version nor AWSPENDING, so RotateSecret refuses later
+    rotations. (Not restored: RotateSecret without RotationLambdaARN clearing the configured function; the role and
+    tests always pass the ARN.)"""
+    backend = secretsmanager_models.SecretsManagerBackend
+    original_rotate_secret = backend.rotate_secret
+    original_update_secret_version_stage = backend.update_secret_version_stage
+
+    def follow_awscurrent(secret):
+        for version_id, version in secret.versions.items():
+            if "AWSCURRENT" in version["version_stages"]:
+                secret.default_version_id = version_id
+
+    def rotate_secret(self, secret_id, *args, **kwargs):
+        response = original_rotate_secret(self, secret_id, *args, **kwargs)
+        follow_awscurrent(self.secrets[secret_id])  # after the response (it carries the new version id) is built
+        return response
+
+    def update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id):
+        result = original_update_secret_version_stage(self, secret_id, version_stage, remove_from_version_id,
+                                                      move_to_version_id)
+        secret = self.secrets[secret_id]
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            stages = secret.versions[move_to_version_id]["version_stages"]
+            if "AWSPENDING" in stages:
+                stages.remove("AWSPENDING")
+        follow_awscurrent(secret)
+        return result
+
+    backend.rotate_secret = rotate_secret
+    backend.update_secret_version_stage = update_secret_version_stage
+
+
 def apply_all():
     _ecr_digest_is_manifest_sha256()
+    _s3_expected_bucket_owner()
+    _s3_secure_transport_condition()
+    _s3_replication_keeps_rule_fields()
+    _kms_aws_managed_keys()
+    _dynamodb_update_table_sse()
+    _dynamodb_table_id()
+    _secrets_manager_rotation_leaves_awscurrent_to_the_function()
