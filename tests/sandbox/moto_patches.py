@@ -24,6 +24,7 @@ from moto.dynamodb.models import table as dynamodb_table
 from moto.ecr import models as ecr_models
 from moto.iam import policy_conditions
 from moto.kms import models as kms_models
+from moto.rds.models import RDSBackend
 from moto.s3 import models as s3_models
 from moto.s3 import responses as s3_responses
 from moto.s3.exceptions import MissingBucket
@@ -257,6 +258,44 @@ def _secrets_manager_rotation_leaves_awscurrent_to_the_function():
     backend.update_secret_version_stage = update_secret_version_stage
 
 
+def _rds_restore_with_kms_key_is_encrypted():
+    """AWS: RestoreDBClusterFromSnapshot with KmsKeyId restores a cluster encrypted under that key - also from an
+    unencrypted snapshot, which is how Aurora clusters get encrypted - and DescribeDBClusters reports the key's ARN.
+    moto 5.2 copies the snapshot's StorageEncrypted (false) and echoes the id as given, so amazon.aws.rds_cluster
+    (creation_source: snapshot, kms_key_id) restores an unencrypted cluster there."""
+    original = RDSBackend.restore_db_cluster_from_snapshot
+    if getattr(original, "coder_patched", False):
+        return
+
+    def restore_db_cluster_from_snapshot(self, from_snapshot_id, overrides):
+        if overrides.get("kms_key_id"):
+            overrides = dict(overrides, kms_key_id=self._validate_kms_key(overrides["kms_key_id"]),
+                             storage_encrypted=True)
+        return original(self, from_snapshot_id, overrides)
+
+    restore_db_cluster_from_snapshot.coder_patched = True
+    RDSBackend.restore_db_cluster_from_snapshot = restore_db_cluster_from_snapshot
+
+
+def _rds_cluster_instances_carry_the_cluster_subnet_group():
+    """AWS: DescribeDBInstances shows an Aurora instance's DBSubnetGroup (its cluster's). moto 5.2 leaves the key out
+    for an instance created into a cluster without DBSubnetGroupName, and amazon.aws.rds_instance reads
+    instance["DBSubnetGroup"]["DBSubnetGroupName"] whenever it compares an existing instance (KeyError on re-runs)."""
+    original = RDSBackend.create_db_instance
+    if getattr(original, "coder_patched", False):
+        return
+
+    def create_db_instance(self, db_kwargs):
+        cluster = self.clusters.get(db_kwargs.get("db_cluster_identifier") or "")
+        if (cluster is not None and not db_kwargs.get("db_subnet_group_name")
+                and cluster.db_subnet_group_name in self.subnet_groups):
+            db_kwargs = dict(db_kwargs, db_subnet_group_name=cluster.db_subnet_group_name)
+        return original(self, db_kwargs)
+
+    create_db_instance.coder_patched = True
+    RDSBackend.create_db_instance = create_db_instance
+
+
 def apply_all():
     _ecr_digest_is_manifest_sha256()
     _s3_expected_bucket_owner()
@@ -266,3 +305,5 @@ def apply_all():
     _dynamodb_update_table_sse()
     _dynamodb_table_id()
     _secrets_manager_rotation_leaves_awscurrent_to_the_function()
+    _rds_restore_with_kms_key_is_encrypted()
+    _rds_cluster_instances_carry_the_cluster_subnet_group()
