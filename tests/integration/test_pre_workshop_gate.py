@@ -69,7 +69,11 @@ def test_healthy_passes_every_check(sandbox_factory, tmp_path):
     run, report = run_gate(sandbox_factory("healthy"), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     assert report["summary"]["fail"] == report["summary"]["warn"] == report["summary"]["error"] == 0
-    assert report["summary"]["pass"] == len(report["checks"]) == 20
+    # 20 pre-workshop checks, 4 state backend checks, 6 baseline checks x 3 regions + the global S3 one.
+    assert report["summary"]["pass"] == len(report["checks"]) == 43
+    ids = set(c["id"] for c in report["checks"])
+    assert {"state_backend.versioned", "rds.encryption_cmk", "security_groups.least_privilege",
+            "vpc.flow_logs", "tls.s3_deny_insecure"} <= ids
 
 
 def test_coder_down_errors_only_the_coder_checks_and_prints_no_traceback(sandbox_factory, tmp_path):
@@ -126,3 +130,13 @@ def test_region_without_aws_region_stops_the_play_before_any_api_call(sandbox_fa
     run, report = run_gate(sandbox, tmp_path, inventory=inventory)
     _assert_stopped_before_any_api_call(sandbox, before, run, report, "aws_region")
     assert "eu-west-2" in run.output
+
+
+def test_data_protection_gaps_fail_exactly_their_checks(sandbox_factory, tmp_path):
+    """An unversioned, unreplicated state bucket, a database on the AWS-managed key and SSH open to the world."""
+    run, report = run_gate(sandbox_factory("baseline_gaps"), tmp_path)
+    assert run.returncode != 0
+    failed = set(key for key, status in statuses(report).items() if status != "pass")
+    assert failed == {("state_backend.versioned", "us-east-2"), ("state_backend.replicated", "us-east-2"),
+                      ("rds.encryption_cmk", "us-east-2"), ("security_groups.least_privilege", "us-east-2")}
+    assert all(statuses(report)[key] == "fail" for key in failed)

@@ -34,6 +34,8 @@ from httpserver import BackgroundServer, signing_region  # noqa: E402
 from kube_fake import KubeFake, write_kubeconfig  # noqa: E402
 from litellm_fake import LiteLLMFake  # noqa: E402
 from registry_fake import RegistryFake  # noqa: E402
+import seed_baseline  # noqa: E402
+import seed_state_backend  # noqa: E402
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 GIB = 2 ** 30
@@ -92,6 +94,7 @@ class Sandbox:
         }
         self.components = {}
         self.kubes = {}
+        self.state_backend = None
 
     # --- AWS ---------------------------------------------------------------------------------------------------
     def start_aws(self):
@@ -114,6 +117,13 @@ class Sandbox:
             if build:
                 ecr.put_image(repositoryName=images["ecr_repository"], imageTag=images["tag"],
                               imageManifest=image_manifest(build, images["builds"][build]))
+
+    def seed_protection(self):
+        """The state backend (requirement 1) and, per region, the data-protection baseline (requirement 2)."""
+        if self.scenario.get("state_backend"):
+            self.state_backend = seed_state_backend.seed(self.aws_client, self.scenario["state_backend"])
+        for region, spec in sorted((self.scenario.get("baseline") or {}).items()):
+            seed_baseline.seed(self.aws_client, region, spec)
 
     def resolve_image(self, region):
         """What the kubelet would pull for a tag: the digest the region's ECR tag points at right now."""
@@ -281,6 +291,7 @@ class Sandbox:
     def start(self):
         self.start_aws()
         self.seed_ecr()
+        self.seed_protection()
         self.start_kube()
         self.start_coder()
         self.start_litellm()
@@ -311,6 +322,9 @@ class Sandbox:
                      "contexts": dict((r, "sandbox-%s" % r) for r in self.kubes),
                      "tokens": dict((r, k.token) for r, k in self.kubes.items())},
             "control": {"url": self.control.url},
+            "state_backend": dict((key, self.scenario["state_backend"].get(key, seed_state_backend.DEFAULTS.get(key)))
+                                  for key in ("bucket", "state_key", "lock_table"))
+            if self.scenario.get("state_backend") else {},
             "workshop": {"expected_users": workshop["expected_users"],
                          "workshop_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
                          "workshop_duration_hours": workshop["duration_hours"],
