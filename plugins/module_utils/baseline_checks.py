@@ -25,7 +25,7 @@ import fnmatch
 import re
 from datetime import timedelta
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.checks import error_result, register, result
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks import error_result, gather_failure, register, result
 from ansible_collections.coder.ai_platform.plugins.module_utils.security_groups import audit
 from ansible_collections.coder.ai_platform.plugins.module_utils.timeutil import isoformat, parse_timestamp
 
@@ -91,17 +91,9 @@ FORCE_SSL_PARAMETERS = (
 )
 
 
-def _failed_gather(facts):
-    if not isinstance(facts, dict):
-        return "no facts were gathered"
-    if facts.get("failed") or ("errors" not in facts and facts.get("msg")):
-        return facts.get("msg") or "the gather task failed"
-    return None
-
-
 def _section(facts, name):
     """(section data, cause or None, gathered) for one section of one region's facts."""
-    cause = _failed_gather(facts)
+    cause = gather_failure(facts)
     if cause:
         return None, cause, True
     if name not in (facts.get("sections") or []):

@@ -53,6 +53,16 @@ def error_result(check_id, target, cause, details=None):
                   remediation="Restore access to the dependency named in the summary, then re-run the gate.")
 
 
+def gather_failure(facts, what="facts"):
+    """Why a gather task's result cannot be judged at all, or None. A module that itself failed (bad parameters,
+    a crash) leaves ``failed``/``msg`` in its registered result instead of per-section ``errors``."""
+    if not isinstance(facts, dict):
+        return "no %s were gathered" % what
+    if facts.get("failed") or ("errors" not in facts and facts.get("msg")):
+        return facts.get("msg") or "the gather task failed"
+    return None
+
+
 def worst(statuses):
     statuses = list(statuses)
     return max(statuses, key=lambda s: SEVERITY[s]) if statuses else "pass"

@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import timedelta
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import (
-    error_result, register, result, worst,
+    error_result, gather_failure, register, result, worst,
 )
 from ansible_collections.coder.ai_platform.plugins.module_utils.quantity import GIB, parse_quantity
 from ansible_collections.coder.ai_platform.plugins.module_utils.timeutil import (
@@ -74,17 +74,8 @@ CHECK_IDS = (MIRROR, RUNNING, PROXY_VERSION, HEALTH, PROVISIONERS, STORAGE, KEY_
              LITELLM_CAPACITY, TEMPLATES)
 
 
-def _failed_gather(facts):
-    """A gather module that itself failed (bad parameters, crash) leaves ``failed``/``msg`` in its result."""
-    if not isinstance(facts, dict):
-        return "no facts were gathered"
-    if facts.get("failed") or ("errors" not in facts and facts.get("msg")):
-        return facts.get("msg") or "the gather task failed"
-    return None
-
-
 def _section_error(facts, *sections):
-    cause = _failed_gather(facts)
+    cause = gather_failure(facts)
     if cause:
         return cause
     errors = facts.get("errors") or {}
@@ -97,7 +88,7 @@ def _section_error(facts, *sections):
 # --- images --------------------------------------------------------------------------------------------------------
 def check_mirror_current(region):
     images = region.get("images") or {}
-    cause = _failed_gather(images)
+    cause = gather_failure(images)
     upstream, ecr = images.get("upstream") or {}, images.get("ecr") or {}
     cause = cause or upstream.get("error") or ecr.get("error")
     details = {"upstream_image": upstream.get("image"), "upstream_digest": upstream.get("digest"),

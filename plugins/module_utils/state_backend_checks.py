@@ -22,7 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import (
-    error_result, register, result, worst,
+    error_result, gather_failure, register, result, worst,
 )
 from ansible_collections.coder.ai_platform.plugins.module_utils.state_backend import (
     LOCK_HASH_KEY, current_version_expiring_rules, uses_dynamodb, uses_lockfile,
@@ -50,17 +50,8 @@ REPLICATED = register(
 DEFAULT_LOCKING = "dynamodb"
 
 
-def _gather_failure(facts):
-    """A gather task that itself failed (bad parameters, crash) leaves ``failed``/``msg`` in its result."""
-    if not isinstance(facts, dict):
-        return "no state backend facts were gathered"
-    if facts.get("failed") or ("errors" not in facts and facts.get("msg")):
-        return facts.get("msg") or "the gather task failed"
-    return None
-
-
 def _cause(facts, section):
-    return _gather_failure(facts) or (facts.get("errors") or {}).get(section)
+    return gather_failure(facts, "state backend facts") or (facts.get("errors") or {}).get(section)
 
 
 def _missing_bucket(check_id, target, bucket):
@@ -227,7 +218,7 @@ def _lockfile_verdict(facts):
 
 def check_locking(facts, target, settings):
     locking = settings.get("locking") or DEFAULT_LOCKING
-    failure = _gather_failure(facts)
+    failure = gather_failure(facts, "state backend facts")
     if failure:
         return error_result(LOCKING, target, failure)
     verdicts = []

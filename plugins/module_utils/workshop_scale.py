@@ -61,17 +61,10 @@ def _provisioner_change(target, need):
             return None
         return (scaled, {"spec": {"minReplicaCount": need}}, {"spec": {"minReplicaCount": current}},
                 "minReplicaCount %s -> %d" % (current, need), "minReplicaCount back to %s" % current)
-    deployment = target.get("deployment")
-    if not deployment:
-        return None
-    current = (deployment.get("spec") or {}).get("replicas", 1)
-    if current >= need:
-        return None
-    return (deployment, {"spec": {"replicas": need}}, {"spec": {"replicas": current}},
-            "replicas %d -> %d" % (current, need), "replicas back to %d" % current)
+    return _replicas_change(target.get("deployment"), need)
 
 
-def _litellm_change(deployment, need):
+def _replicas_change(deployment, need):
     if not deployment:
         return None
     current = (deployment.get("spec") or {}).get("replicas", 1)
@@ -134,7 +127,7 @@ def scale_changes(state, plan, window, lead_minutes=30):
     budget = budget_for_window(start, end, lead_minutes)
     need = plan["provisioners"]["need"]
     found = [_provisioner_change(target, need) for target in state.get("provisioners") or []]
-    found.append(_litellm_change(state.get("litellm"), plan["litellm_replicas"]["need"]))
+    found.append(_replicas_change(state.get("litellm"), plan["litellm_replicas"]["need"]))
     found.extend(_nodepool_change(pool, plan["total"], budget) for pool in state.get("nodepools") or [])
     found.append(_cronjob_change(state.get("cronjob")))
     found.extend(_pod_change(pod) for pod in state.get("pods") or [])

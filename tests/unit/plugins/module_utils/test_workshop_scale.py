@@ -9,6 +9,7 @@ import copy
 import json
 
 import pytest
+from kube_fake import merge_patch  # the sandbox's API server applies merge patches this way (RFC 7386)
 
 from ansible_collections.coder.ai_platform.plugins.module_utils import workshop_scale as ws
 
@@ -41,19 +42,6 @@ def world():
                      "annotations": {ws.DO_NOT_DISRUPT: "true", "keep": "me"}}, "status": {"phase": "Running"}}],
         "record": None,
     }
-
-
-def merge_patch(target, patch):
-    """RFC 7386, as the API server applies application/merge-patch+json."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def objects(state):
