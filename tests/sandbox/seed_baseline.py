@@ -79,10 +79,14 @@ def _flow_log_role(client, region):
 
 
 def _cmk(client, region, created):
+    """The region's seed CMK, reused when an earlier seed of the same region made it (seeding twice is allowed)."""
     if "cmk_arn" not in created:
         kms = client("kms", region)
-        created["cmk_arn"] = kms.create_key(Description="seed baseline RDS CMK")["KeyMetadata"]["Arn"]
-        kms.create_alias(AliasName=CMK_ALIAS, TargetKeyId=created["cmk_arn"])
+        try:
+            created["cmk_arn"] = kms.describe_key(KeyId=CMK_ALIAS)["KeyMetadata"]["Arn"]
+        except kms.exceptions.NotFoundException:
+            created["cmk_arn"] = kms.create_key(Description="seed baseline RDS CMK")["KeyMetadata"]["Arn"]
+            kms.create_alias(AliasName=CMK_ALIAS, TargetKeyId=created["cmk_arn"])
     return created["cmk_arn"]
 
 
