@@ -12,10 +12,14 @@ The architecture rule: where moto answers differently from AWS in a way our modu
 | `_kms_aws_managed_keys` | keys behind reserved `alias/aws/*` aliases are `KeyManager: AWS` | state_backend checks |
 | `_dynamodb_update_table_sse` | UpdateTable applies `SSESpecification` | terraform_state_backend |
 | `_dynamodb_table_id` | DescribeTable carries `TableId` | community.aws.dynamodb_table |
+| `_iam_statement_resource_applies_to_unknown_resources` | a correctly scoped identity policy allows its actions | every module under IAM enforcement |
+| `_s3_requests_authorize_their_iam_action` | each S3 operation is authorized as its documented IAM action | every S3 caller under IAM enforcement |
+| `_iam_decisions_are_recorded` | every call is recorded (CloudTrail): principal, action, resource, denial | tests/integration/test_iam_least_privilege.py |
 """
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 
@@ -296,6 +300,183 @@ def _rds_cluster_instances_carry_the_cluster_subnet_group():
     RDSBackend.create_db_instance = create_db_instance
 
 
+def _iam_statement_resource_applies_to_unknown_resources():
+    """AWS: an identity policy statement allows its actions on the resources its ``Resource`` element names
+    (``arn:aws:kms:*:123456789012:key/*``, ``arn:aws:dynamodb:us-east-2:123456789012:table/locks``), so a policy scoped
+    to the resources a role touches allows exactly those calls. moto 5.2 works out the request's resource only for S3,
+    IAM (roles), STS (AssumeRole) and SQS; every other request is evaluated against the resource ``"*"``
+    (``BaseResponse.call_action``), and ``IAMPolicyStatement._match`` turns the statement's Resource into a regular
+    expression that ``"*"`` never matches - so under IAM enforcement moto denies every correctly scoped statement and
+    allows only ``Resource: "*"``, the opposite of least privilege.
+
+    Restored as far as moto can know it: when moto does not know the request's resource (``"*"``), a statement's
+    Resource element matches, so the statement's *actions* are still enforced (a missing action is denied, as on
+    AWS). Requests whose resource moto does know keep moto's evaluation: S3 bucket and object ARNs, IAM role ARNs.
+
+    Not restored, and cannot be: which resource a KMS, DynamoDB, EC2, CloudWatch Logs, ECR ... request touches.
+    Resource scoping outside S3 and IAM roles is therefore not enforced by the sandbox (a statement scoped to the
+    wrong table still allows the call here), and a Deny statement scoped to a resource denies its action on every
+    resource moto cannot name. tests/unit/test_iam_policies.py checks the policies' Resource patterns against the
+    ARNs the modules touch instead. Conditions are not evaluated for identity policies either (moto 5.2 compares only
+    the keys a request supplies, and supplies none), so ``iam:PassedToService`` or ``kms:ViaService`` conditions
+    are documentation here."""
+    from moto.iam.access_control import IAMPolicyStatement
+
+    original = IAMPolicyStatement._check_element_matches
+    if getattr(original, "coder_patched", False):
+        return
+
+    def _check_element_matches(self, statement_element, value):
+        if statement_element == "Resource" and value == "*":
+            return True
+        return original(self, statement_element, value)
+
+    _check_element_matches.coder_patched = True
+    IAMPolicyStatement._check_element_matches = _check_element_matches
+
+
+# Bucket-level S3 requests: (subresource in the query string, method) -> the IAM action AWS authorizes
+# (Amazon S3 API reference, "Permissions" of each operation; Service Authorization Reference, Amazon S3).
+_S3_BUCKET_ACTIONS = {
+    "versioning": {"GET": "GetBucketVersioning", "PUT": "PutBucketVersioning"},
+    "encryption": {"GET": "GetEncryptionConfiguration", "PUT": "PutEncryptionConfiguration",
+                   "DELETE": "PutEncryptionConfiguration"},
+    "publicAccessBlock": {"GET": "GetBucketPublicAccessBlock", "PUT": "PutBucketPublicAccessBlock",
+                          "DELETE": "PutBucketPublicAccessBlock"},
+    "ownershipControls": {"GET": "GetBucketOwnershipControls", "PUT": "PutBucketOwnershipControls",
+                          "DELETE": "PutBucketOwnershipControls"},
+    "policyStatus": {"GET": "GetBucketPolicyStatus"},
+    "policy": {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy", "DELETE": "DeleteBucketPolicy"},
+    "lifecycle": {"GET": "GetLifecycleConfiguration", "PUT": "PutLifecycleConfiguration",
+                  "DELETE": "PutLifecycleConfiguration"},
+    "replication": {"GET": "GetReplicationConfiguration", "PUT": "PutReplicationConfiguration",
+                    "DELETE": "PutReplicationConfiguration"},
+    "tagging": {"GET": "GetBucketTagging", "PUT": "PutBucketTagging", "DELETE": "PutBucketTagging"},
+    "acl": {"GET": "GetBucketAcl", "PUT": "PutBucketAcl"},
+    "logging": {"GET": "GetBucketLogging", "PUT": "PutBucketLogging"},
+    "cors": {"GET": "GetBucketCORS", "PUT": "PutBucketCORS", "DELETE": "PutBucketCORS"},
+    "website": {"GET": "GetBucketWebsite", "PUT": "PutBucketWebsite", "DELETE": "DeleteBucketWebsite"},
+    "notification": {"GET": "GetBucketNotification", "PUT": "PutBucketNotification"},
+    "accelerate": {"GET": "GetAccelerateConfiguration", "PUT": "PutAccelerateConfiguration"},
+    "object-lock": {"GET": "GetBucketObjectLockConfiguration", "PUT": "PutBucketObjectLockConfiguration"},
+    "location": {"GET": "GetBucketLocation"},
+    "versions": {"GET": "ListBucketVersions"},
+    "uploads": {"GET": "ListBucketMultipartUploads"},
+}
+_S3_BUCKET_DEFAULT_ACTIONS = {"HEAD": "ListBucket", "GET": "ListBucket", "PUT": "CreateBucket", "DELETE": "DeleteBucket"}
+
+
+def s3_bucket_iam_action(method, query):
+    """The IAM action AWS authorizes for a bucket-level S3 request (None: leave moto's choice)."""
+    for subresource, actions in _S3_BUCKET_ACTIONS.items():
+        if subresource in query:
+            return actions.get(method)
+    return _S3_BUCKET_DEFAULT_ACTIONS.get(method)
+
+
+def _s3_requests_authorize_their_iam_action():
+    """AWS: every S3 operation is authorized as the IAM action its documentation names, which is often not the
+    operation's name: HeadBucket needs ``s3:ListBucket``, Get/PutBucketEncryption ``s3:Get/PutEncryptionConfiguration``,
+    Get/PutPublicAccessBlock ``s3:Get/PutBucketPublicAccessBlock``, Get/PutBucketReplication
+    ``s3:Get/PutReplicationConfiguration``, ListObjectVersions ``s3:ListBucketVersions``. moto 5.2 authorizes the
+    bucket-level requests through its own table, which names actions IAM does not have (``s3:HeadBucket``) and falls
+    back to ``s3:ListBucket`` / ``s3:CreateBucket`` for every GET / PUT it does not list (encryption, replication,
+    ownership controls, public access block): under IAM enforcement a policy with AWS's action names was denied and
+    PutBucketEncryption was allowed by ``s3:CreateBucket``.
+
+    This authorizes bucket-level requests as AWS does (``s3_bucket_iam_action``), for the operations the collection
+    and its tests use and their siblings; object-level requests keep moto's table (GetObject for GET and HEAD,
+    PutObject, DeleteObject ..., which matches AWS for the calls made here). The action moto records for the response
+    is put back afterwards, so serialization is unchanged."""
+    from urllib.parse import parse_qs
+
+    original = s3_responses.S3Response._authenticate_and_authorize_s3_action
+    if getattr(original, "coder_patched", False):
+        return
+
+    def authorize(self, bucket_name=None, key_name=None):
+        action = None
+        if bucket_name and not key_name and self.method in ("HEAD", "GET", "PUT", "DELETE"):
+            query = parse_qs(self.parsed_url.query, keep_blank_values=True)
+            action = s3_bucket_iam_action(self.method, query)
+        if action is None:
+            return original(self, bucket_name=bucket_name, key_name=key_name)
+        recorded = self.data.get("Action")
+        self.data["Action"] = action
+        try:
+            return original(self, bucket_name=bucket_name, key_name=key_name)
+        finally:
+            self.data["Action"] = recorded
+
+    authorize.coder_patched = True
+    s3_responses.S3Response._authenticate_and_authorize_s3_action = authorize
+
+
+AUDIT_LOG_PREFIX = "sandbox-iam"
+_AUDIT_LOCK = threading.Lock()
+_AUDIT_RECORD = re.compile(r"%s (allowed|denied) principal=(\S+) action=(\S+) resource=(\S+)$" % AUDIT_LOG_PREFIX)
+
+
+def _iam_decisions_are_recorded():
+    """AWS: CloudTrail records every management call with the principal, the action (eventName), the resources and,
+    for a denial, ``errorCode: AccessDenied``; that record is how an operator finds the permission a role lacks, and
+    which granted permissions it never uses. moto 5.2 records nothing, and its S3 denials name neither the action nor
+    the resource (``Access Denied``).
+
+    While IAM enforcement is on, this writes one line per authorization decision to the server's stderr (the
+    sandbox's ``sandbox.log``)::
+
+        sandbox-iam denied principal=arn:aws:iam::123456789012:user/gate action=s3:PutObject resource=arn:aws:s3:::b/k
+        sandbox-iam allowed principal=arn:aws:iam::123456789012:user/gate action=kms:DescribeKey resource=*
+
+    ``resource=*`` means moto does not know the request's resource (see
+    ``_iam_statement_resource_applies_to_unknown_resources``). Nothing is written while enforcement is off.
+    ``iam_audit_records(text)`` parses the lines back."""
+    import sys
+
+    from moto.iam import access_control
+
+    base = access_control.IAMRequestBase
+    if getattr(base.check_action_permitted, "coder_patched", False):
+        return
+    original_check = base.check_action_permitted
+
+    def record(request, decision, resource):
+        line = "%s %s principal=%s action=%s resource=%s\n" % (AUDIT_LOG_PREFIX, decision, request._access_key.arn,
+                                                               request._action, resource)
+        with _AUDIT_LOCK:  # moto serves requests on many threads: one whole line at a time
+            sys.stderr.write(line)
+            sys.stderr.flush()
+
+    def check_action_permitted(self, resource):
+        self._coder_resource = resource
+        result = original_check(self, resource)  # raises on a denial, after _raise_access_denied recorded it
+        record(self, "allowed", resource)
+        return result
+
+    check_action_permitted.coder_patched = True
+    base.check_action_permitted = check_action_permitted
+
+    def recording(original):
+        def _raise_access_denied(self):
+            record(self, "denied", getattr(self, "_coder_resource", "?"))
+            return original(self)
+        return _raise_access_denied
+
+    for request_class in (access_control.IAMRequest, access_control.S3IAMRequest):
+        request_class._raise_access_denied = recording(request_class._raise_access_denied)
+
+
+def iam_audit_records(text):
+    """[{decision, principal, action, resource}] from the lines ``_iam_decisions_are_recorded`` wrote."""
+    records = []
+    for line in text.splitlines():
+        match = _AUDIT_RECORD.match(line)
+        if match:
+            records.append(dict(zip(("decision", "principal", "action", "resource"), match.groups())))
+    return records
+
+
 def apply_all():
     _ecr_digest_is_manifest_sha256()
     _s3_expected_bucket_owner()
@@ -307,3 +488,6 @@ def apply_all():
     _secrets_manager_rotation_leaves_awscurrent_to_the_function()
     _rds_restore_with_kms_key_is_encrypted()
     _rds_cluster_instances_carry_the_cluster_subnet_group()
+    _iam_statement_resource_applies_to_unknown_resources()
+    _s3_requests_authorize_their_iam_action()
+    _iam_decisions_are_recorded()
