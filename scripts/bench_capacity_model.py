@@ -22,7 +22,7 @@ from pathlib import Path
 # The collection is importable as ansible_collections.coder.ai_platform through the link `make venv` creates.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / ".cache" / "collections"))
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import capacity_model  # noqa: E402
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity import model as capacity_model  # noqa: E402
 
 USERS = (10, 25, 50, 100, 200, 500)
 RUNS = 3

@@ -16,7 +16,7 @@ from kubernetes.client import AppsV1Api
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / ".cache" / "collections"))
-from ansible_collections.coder.ai_platform.plugins.module_utils.capacity import plan_workshop  # noqa: E402
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.plan import plan_workshop  # noqa: E402
 
 USERS = int(os.environ.get("BENCH_REHEARSAL_USERS", "100"))
 

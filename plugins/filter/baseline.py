@@ -9,11 +9,11 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.baseline_checks import judge_baseline
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.baseline import judge_baseline
 
 
 def baseline_checks(facts_by_region, settings=None):
-    """Every baseline check result for {region: data_protection_info result} (module_utils/baseline_checks.py)."""
+    """Every baseline check result for {region: data_protection_info result} (module_utils/checks/baseline.py)."""
     if not isinstance(facts_by_region, dict):
         raise AnsibleFilterError("baseline_checks: expected a dict of region name to facts, got %s"
                                  % type(facts_by_region).__name__)

@@ -9,12 +9,12 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.inputs import workshop_input_errors
-from ansible_collections.coder.ai_platform.plugins.module_utils.preflight_checks import default_organization, judge
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import default_organization, judge
 
 
 def preflight_checks(gate):
-    """Every pre-workshop check result for the gathered facts (see module_utils/preflight_checks.py)."""
+    """Every pre-workshop check result for the gathered facts (see module_utils/checks/preflight.py)."""
     try:
         return judge(gate)
     except (KeyError, ValueError) as err:

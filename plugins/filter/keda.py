@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that render the KEDA objects of provisioner autoscaling (module_utils/keda.py) on the controller."""
+"""Filters that render the KEDA objects of provisioner autoscaling (module_utils/planners/keda.py) on the controller."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import keda
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners import keda
 
 
 def keda_input_errors(deployments, settings=None, workshop=None):

@@ -9,11 +9,11 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.state_backend_checks import judge_state_backend
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.state_backend import judge_state_backend
 
 
 def state_backend_checks(facts, target, settings=None):
-    """The four state_backend.* results for terraform_state_backend_info's result (module_utils/state_backend_checks.py)."""
+    """The four state_backend.* results for terraform_state_backend_info's result (module_utils/checks/state_backend.py)."""
     try:
         return judge_state_backend(facts, target, settings or {})
     except (KeyError, TypeError, ValueError) as err:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters behind scale_for_workshop.yml and post_workshop.yml (logic in module_utils/workshop_scale.py)."""
+"""Filters behind scale_for_workshop.yml and post_workshop.yml (logic in module_utils/planners/workshop_scale.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import workshop_scale
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners import workshop_scale
 
 
 def workshop_scale_changes(reads, plan, workshop_start, duration_hours, lead_minutes=30, nodepools=None):

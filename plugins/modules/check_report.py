@@ -117,10 +117,10 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.report import (
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.report import (
     build_report, overall_status, redact, table_lines, to_json, to_junit, to_markdown,
 )
-from ansible_collections.coder.ai_platform.plugins.module_utils.timeutil import isoformat, utcnow
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat, utcnow
 
 REQUIRED_FIELDS = ("id", "requirement", "target", "status", "summary", "details", "remediation", "runbook")
 

@@ -154,7 +154,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.kube_gather import KubeReadError, gather_cluster
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.kube_gather import KubeReadError, gather_cluster
 
 try:
     from kubernetes.client.exceptions import ApiException

@@ -117,7 +117,7 @@ templates:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.coder_api import CoderClient, gather_deployment
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.coder_api import CoderClient, gather_deployment
 
 
 def main():

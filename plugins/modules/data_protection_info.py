@@ -20,7 +20,7 @@ description:
   - Never changes anything. A section that cannot be read (no permission, endpoint unreachable) is returned empty
     with its cause in RV(errors), and the other sections are still read.
   - Judge the result with the C(coder.ai_platform.baseline_checks) filter or
-    C(plugins/module_utils/baseline_checks.py).
+    C(plugins/module_utils/checks/baseline.py).
 author:
   - Coder platform team (@coder)
 options:
@@ -129,10 +129,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.security_groups import (
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners.security_groups import (
     interface_counts, normalize_group,
 )
-from ansible_collections.coder.ai_platform.plugins.module_utils.timeutil import isoformat
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat
 
 SECTIONS = ["rds", "secrets", "security_groups", "flow_logs", "load_balancers", "s3"]
 REGIONAL_SECTIONS = SECTIONS[:-1]

@@ -88,8 +88,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.http_json import ApiError
-from ansible_collections.coder.ai_platform.plugins.module_utils.oci_registry import (
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.oci_registry import (
     manifest_digest, parse_image_reference, registry_url,
 )
 

@@ -72,8 +72,8 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.http_json import ApiError
-from ansible_collections.coder.ai_platform.plugins.module_utils.litellm_api import key_info
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.litellm_api import key_info
 
 
 def main():

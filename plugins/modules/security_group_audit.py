@@ -143,7 +143,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.security_groups import (
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners.security_groups import (
     FINDING_KINDS, audit, group_diff, interface_counts, normalize_group, revoke_plan, revoked_lines,
 )
 

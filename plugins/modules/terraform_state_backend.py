@@ -184,7 +184,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import state_backend as sb
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 
 
 class Backend(object):

@@ -18,7 +18,7 @@ description:
     replication configuration; each replication destination bucket in its own region (versioning, encryption, key);
     the state object's encryption and version count; the DynamoDB lock table (key schema, status, SSE and its key,
     point-in-time recovery, deletion protection); and a backend.hcl.
-  - The judge is C(judge_state_backend) in C(plugins/module_utils/state_backend_checks.py); give it this module's
+  - The judge is C(judge_state_backend) in C(plugins/module_utils/checks/state_backend.py); give it this module's
     result as the facts.
   - Bucket calls carry C(ExpectedBucketOwner) (the caller's account), so a bucket of another account shows as
     C(owner=other) and is not read further.
@@ -113,7 +113,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import state_backend as sb
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 
 
 def _aws_errors():

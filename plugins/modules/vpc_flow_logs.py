@@ -112,7 +112,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.flow_logs import desired_flow_log, plan_vpc
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners.flow_logs import desired_flow_log, plan_vpc
 
 
 @AWSRetry.jittered_backoff()

@@ -118,7 +118,7 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.capacity import plan_workshop
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.plan import plan_workshop
 
 WORKLOAD_KEYS = ("build_p50_s", "build_p95_s", "agent_ready_s", "failure_rate", "arrival_profile", "retry",
                  "target_p95_s", "target_success_rate", "confidence")

@@ -164,9 +164,9 @@ import threading
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.coder_api import CoderClient
-from ansible_collections.coder.ai_platform.plugins.module_utils.rehearsal import Rehearsal, Settings
-from ansible_collections.coder.ai_platform.plugins.module_utils.rehearsal_report import to_markdown
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.coder_api import CoderClient
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.rehearsal import Rehearsal, Settings
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.rehearsal_report import to_markdown
 
 
 def ancestors():

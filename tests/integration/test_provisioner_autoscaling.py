@@ -4,7 +4,7 @@ built from the applied objects, counts the jobs in flight that an independent co
 on it gives the expected daemons, while the queue fills and when it has drained.
 
 There is no KEDA controller in the sandbox: what KEDA does with the objects is emulated from its source
-(module_utils/keda.py: metrics_api_request follows metrics_api_scaler.go, gjson_get is a documented GJSON subset).
+(module_utils/planners/keda.py: metrics_api_request follows metrics_api_scaler.go, gjson_get is a documented GJSON subset).
 """
 
 import base64
@@ -22,7 +22,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client import AppsV1Api, CoreV1Api, CustomObjectsApi
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import keda
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners import keda
 from conftest import REPO
 
 pytestmark = pytest.mark.sandbox

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from conftest import REPO
 from seed_state_backend import seed
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.state_backend_checks import judge_state_backend
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.state_backend import judge_state_backend
 
 pytestmark = pytest.mark.sandbox
 

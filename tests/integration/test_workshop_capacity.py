@@ -13,10 +13,10 @@ import yaml
 from kubernetes import config as k8s_config
 from kubernetes.client import AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi
 
-from ansible_collections.coder.ai_platform.plugins.module_utils import capacity_model
-from ansible_collections.coder.ai_platform.plugins.module_utils.coder_api import CoderClient
-from ansible_collections.coder.ai_platform.plugins.module_utils.rehearsal import Rehearsal, Settings
-from ansible_collections.coder.ai_platform.plugins.module_utils.stats import mean
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity import model as capacity_model
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.coder_api import CoderClient
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.rehearsal import Rehearsal, Settings
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.stats import mean
 from conftest import REPO, VENV_BIN
 
 pytestmark = pytest.mark.sandbox

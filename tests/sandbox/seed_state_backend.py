@@ -5,7 +5,7 @@
 ``client(service, region)`` returns a boto3 client on the sandbox's moto (``Sandbox.aws_client``). ``spec`` is the
 scenario's ``state_backend`` section; every key but ``bucket`` is optional and the defaults give a backend that
 passes every ``state_backend.*`` check (the same resources ``terraform_state_backend`` creates, built from the same
-``module_utils/state_backend.py`` documents)::
+``module_utils/planners/state_backend.py`` documents)::
 
     state_backend:
       bucket: ai-coder-tfstate            # the state bucket (required)
@@ -40,10 +40,10 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(HERE)), ".cache", "collections")
 try:
-    from ansible_collections.coder.ai_platform.plugins.module_utils import state_backend as sb
+    from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 except ImportError:  # server.py runs without pytest's pythonpath: find the collection through the venv link
     sys.path.insert(0, COLLECTIONS)
-    from ansible_collections.coder.ai_platform.plugins.module_utils import state_backend as sb
+    from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 
 DEFAULTS = {
     "region": "us-east-2", "state_key": "platform/terraform.tfstate", "state_object": True,
