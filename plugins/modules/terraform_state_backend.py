@@ -29,7 +29,7 @@ description:
   - Returns the backend settings and, with O(backend_hcl_path), writes the C(backend.hcl) that
     C(terraform init -backend-config=backend.hcl) takes.
   - Never deletes or replaces a bucket, table, key or role, and never suspends versioning; bucket policy statements,
-    lifecycle rules, replication rules and tags it did not write are kept.
+    lifecycle rules and replication rules it did not write are kept; tags follow O(tags) and O(purge_tags).
   - Refuses, with nothing changed, when a bucket of that name belongs to another account, an existing bucket has
     versioning suspended or lives in another region, an existing table has another key schema, or the alias points
     to a key that is disabled or pending deletion. Every check is made before the first change.
@@ -87,9 +87,16 @@ options:
       when omitted. Idempotent; check mode reports the change without writing.
     type: path
   tags:
-    description: Tags set on the key(s), buckets, table and role. Tags already there and not named here are kept.
+    description:
+      - Tags the key(s), buckets, table and role carry. Missing or different tags are set on new and existing
+        resources. When omitted, new resources get no tags and the tags of existing ones are left as they are.
     type: dict
-    default: {}
+  purge_tags:
+    description:
+      - With O(tags) given, remove the tags not named there (never the reserved C(aws:) ones), as amazon.aws's
+        modules do. Set it to false to keep tags that others put on the resources.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -183,6 +190,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 
@@ -259,15 +267,16 @@ class Backend(object):
 
     def ensure_key(self, kms, current, region):
         alias, tags = self.params["kms_alias"], self.params["tags"]
-        changes = self.record("kms key %s (%s)" % (alias, region), sb.plan_key(current, alias, tags))
+        changes = self.record("kms key %s (%s)" % (alias, region),
+                              sb.plan_key(current, alias, tags, self.params["purge_tags"]))
         if not current["exists"] and self.check:
             return "arn:%s:kms:%s:%s:key/(new key for %s)" % (self.partition, region, self.account, alias)
         key_id, arn = current.get("key_id"), current.get("arn")
-        for section, dummy_before, after in [] if self.check else changes:
+        for section, before, after in [] if self.check else changes:
             if section == "key":
                 meta = kms.create_key(aws_retry=True, Description="Terraform state (coder.ai_platform %s)" % alias,
                                       KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT",
-                                      Tags=[{"TagKey": k, "TagValue": v} for k, v in sorted(after["tags"].items())]
+                                      Tags=ansible_dict_to_boto3_tag_list(after["tags"], "TagKey", "TagValue")
                                       )["KeyMetadata"]
                 key_id, arn = meta["KeyId"], meta["Arn"]
                 kms.create_alias(aws_retry=True, AliasName=alias, TargetKeyId=key_id)
@@ -275,8 +284,12 @@ class Backend(object):
             elif section == "rotation":
                 kms.enable_key_rotation(aws_retry=True, KeyId=key_id)
             elif section == "tags":
-                kms.tag_resource(aws_retry=True, KeyId=key_id,
-                                 Tags=[{"TagKey": k, "TagValue": v} for k, v in sorted(after.items())])
+                to_set, to_unset = sb.tag_updates(before, after)
+                if to_unset:
+                    kms.untag_resource(aws_retry=True, KeyId=key_id, TagKeys=to_unset)
+                if to_set:
+                    kms.tag_resource(aws_retry=True, KeyId=key_id,
+                                     Tags=ansible_dict_to_boto3_tag_list(to_set, "TagKey", "TagValue"))
         return arn
 
     def ensure_bucket(self, s3, current, label, spec):
@@ -313,9 +326,11 @@ class Backend(object):
             elif section == "lifecycle":
                 s3.put_bucket_lifecycle_configuration(aws_retry=True, LifecycleConfiguration={"Rules": after},
                                                       **owner)
+            elif section == "tags" and after:
+                s3.put_bucket_tagging(aws_retry=True, Tagging={"TagSet": ansible_dict_to_boto3_tag_list(after)},
+                                      **owner)
             elif section == "tags":
-                s3.put_bucket_tagging(aws_retry=True, Tagging={"TagSet": [
-                    {"Key": k, "Value": v} for k, v in sorted(after.items())]}, **owner)
+                s3.delete_bucket_tagging(aws_retry=True, **owner)
             elif section == "replication":
                 # A role created moments ago may not be assumable yet: S3 answers InvalidRequest until IAM catches up.
                 put = AWSRetry.jittered_backoff(retries=8, catch_extra_error_codes=["InvalidRequest"])(
@@ -324,17 +339,18 @@ class Backend(object):
 
     def ensure_role(self, trust, inline):
         current, tags = self.role, self.params["tags"]
-        changes = self.record("replication role %s" % current["name"], sb.plan_role(current, trust, inline, tags))
+        changes = self.record("replication role %s" % current["name"],
+                              sb.plan_role(current, trust, inline, tags, self.params["purge_tags"]))
         self.role_created = any(section == "role" for section, dummy_b, dummy_a in changes) and not self.check
         arn = current.get("arn") or "arn:%s:iam::%s:role/%s" % (self.partition, self.account, current["name"])
         if self.check:
             return arn
-        for section, dummy_before, after in changes:
+        for section, before, after in changes:
             if section == "role":
                 arn = self.iam.create_role(
                     aws_retry=True, RoleName=current["name"], AssumeRolePolicyDocument=json.dumps(trust),
                     Description="S3 replication of the Terraform state bucket %s" % self.params["bucket"],
-                    Tags=[{"Key": k, "Value": v} for k, v in sorted(after["tags"].items())])["Role"]["Arn"]
+                    Tags=ansible_dict_to_boto3_tag_list(after["tags"]))["Role"]["Arn"]
             elif section == "trust_policy":
                 self.iam.update_assume_role_policy(aws_retry=True, RoleName=current["name"],
                                                    PolicyDocument=json.dumps(trust))
@@ -342,18 +358,23 @@ class Backend(object):
                 self.iam.put_role_policy(aws_retry=True, RoleName=current["name"],
                                          PolicyName=sb.REPLICATION_POLICY_NAME, PolicyDocument=json.dumps(inline))
             elif section == "tags":
-                self.iam.tag_role(aws_retry=True, RoleName=current["name"],
-                                  Tags=[{"Key": k, "Value": v} for k, v in sorted(after.items())])
+                to_set, to_unset = sb.tag_updates(before, after)
+                if to_unset:
+                    self.iam.untag_role(aws_retry=True, RoleName=current["name"], TagKeys=to_unset)
+                if to_set:
+                    self.iam.tag_role(aws_retry=True, RoleName=current["name"],
+                                      Tags=ansible_dict_to_boto3_tag_list(to_set))
         return arn
 
     def ensure_table(self, key_arn):
         current, name = self.table, self.params["lock_table"]
-        changes = self.record("lock table %s" % name, sb.plan_table(current, key_arn, self.params["tags"]))
+        changes = self.record("lock table %s" % name, sb.plan_table(current, key_arn, self.params["tags"],
+                                                                  self.params["purge_tags"]))
         if self.check:
             return
         ddb = self.dynamodb
         arn = current.get("arn")
-        for section, dummy_before, after in changes:
+        for section, before, after in changes:
             if section == "table":
                 arn = ddb.create_table(
                     aws_retry=True, TableName=name, BillingMode="PAY_PER_REQUEST",
@@ -361,7 +382,7 @@ class Backend(object):
                     KeySchema=[{"AttributeName": sb.LOCK_HASH_KEY, "KeyType": "HASH"}],
                     SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
                     DeletionProtectionEnabled=True,
-                    Tags=[{"Key": k, "Value": v} for k, v in sorted(after["tags"].items())],
+                    **({"Tags": ansible_dict_to_boto3_tag_list(after["tags"])} if after["tags"] else {})
                 )["TableDescription"]["TableArn"]
             elif section == "billing_mode":
                 ddb.update_table(aws_retry=True, TableName=name, BillingMode="PAY_PER_REQUEST")
@@ -374,8 +395,11 @@ class Backend(object):
                 ddb.update_continuous_backups(aws_retry=True, TableName=name, PointInTimeRecoverySpecification={
                     "PointInTimeRecoveryEnabled": True})
             elif section == "tags":
-                ddb.tag_resource(aws_retry=True, ResourceArn=arn, Tags=[
-                    {"Key": k, "Value": v} for k, v in sorted(after.items())])
+                to_set, to_unset = sb.tag_updates(before, after)
+                if to_unset:
+                    ddb.untag_resource(aws_retry=True, ResourceArn=arn, TagKeys=to_unset)
+                if to_set:
+                    ddb.tag_resource(aws_retry=True, ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_set))
             # DynamoDB takes one table update at a time: wait until it is ACTIVE again.
             ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
 
@@ -409,7 +433,8 @@ class Backend(object):
         try:
             key_arn = self.ensure_key(self.kms, self.key, self.region)
             spec = {"region": self.region, "key_arn": key_arn, "noncurrent_days": p["noncurrent_days"],
-                    "tags": p["tags"], "partition": self.partition, "replication": None}
+                    "tags": p["tags"], "purge_tags": p["purge_tags"], "partition": self.partition,
+                    "replication": None}
             replica = None
             kms_keys = {"primary": {"alias": p["kms_alias"], "region": self.region, "arn": key_arn}}
             if p["replication"]:
@@ -461,7 +486,8 @@ def main():
             replication_role_name=dict(type="str"),
             noncurrent_days=dict(type="int", default=90),
             backend_hcl_path=dict(type="path"),
-            tags=dict(type="dict", default={}),
+            tags=dict(type="dict"),
+            purge_tags=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -470,7 +496,8 @@ def main():
     params["replica_bucket"] = params["replica_bucket"] or sb.default_replica_bucket(params["bucket"],
                                                                                      params["dr_region"])
     params["replication_role_name"] = params["replication_role_name"] or sb.default_role_name(params["bucket"])
-    params["tags"] = dict((str(k), str(v)) for k, v in (params["tags"] or {}).items())
+    if params["tags"] is not None:
+        params["tags"] = dict((str(k), str(v)) for k, v in params["tags"].items())
     errors = sb.parameter_errors(params)
     if errors:
         module.fail_json(msg="; ".join(errors))

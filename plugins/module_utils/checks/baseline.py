@@ -26,6 +26,9 @@ import re
 from datetime import timedelta
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import error_result, gather_failure, register, result
+from ansible_collections.coder.ai_platform.plugins.module_utils.aws.policy import (
+    denies_insecure_transport, statement_denies_insecure_transport,
+)
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners.security_groups import audit
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat, parse_timestamp
 
@@ -374,50 +377,9 @@ def check_flow_logs(region, facts, settings):
 
 
 # --- 2.5 S3 denies insecure transport ------------------------------------------------------------------------------
-def _as_list(value):
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _is_everyone(principal):
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
-
-
-def _denies_insecure_condition(condition):
-    for operator in ("Bool", "BoolIfExists"):
-        values = _as_list((condition.get(operator) or {}).get("aws:SecureTransport"))
-        if any(str(v).lower() == "false" for v in values):
-            return True
-    return False
-
-
-_S3_ARN_PARTITION = re.compile(r"^arn:aws[a-z-]*:s3:::")
-
-
-def _covers(resources, arn):
-    """Whether any Resource entry (wildcards allowed, any partition) matches the ARN."""
-    return any(r == "*" or fnmatch.fnmatchcase(arn, _S3_ARN_PARTITION.sub("arn:aws:s3:::", r)) for r in resources)
-
-
-def statement_denies_insecure(statement, bucket):
-    """A Deny for everyone on every S3 action of the bucket and its objects when aws:SecureTransport is false."""
-    if statement.get("Effect") != "Deny" or not _is_everyone(statement.get("Principal")):
-        return False
-    if not any(action in ("s3:*", "*") for action in _as_list(statement.get("Action"))):
-        return False
-    resources = [str(r) for r in _as_list(statement.get("Resource"))]
-    if not (_covers(resources, "arn:aws:s3:::%s" % bucket) and _covers(resources, "arn:aws:s3:::%s/key" % bucket)):
-        return False
-    return _denies_insecure_condition(statement.get("Condition") or {})
-
-
-def policy_denies_insecure(policy, bucket):
-    if not isinstance(policy, dict):
-        return False
-    return any(statement_denies_insecure(s, bucket) for s in _as_list(policy.get("Statement")) if isinstance(s, dict))
+# The rule is aws/policy.py's, the same function the state backend converger asks (any partition here).
+statement_denies_insecure = statement_denies_insecure_transport
+policy_denies_insecure = denies_insecure_transport
 
 
 def check_s3_tls(facts_by_region, settings):
@@ -437,7 +399,7 @@ def check_s3_tls(facts_by_region, settings):
             rows.append({"bucket": name, "status": "error", "verdict": "policy unreadable: %s" % bucket["error"]})
         elif not bucket.get("policy"):
             rows.append({"bucket": name, "status": "fail", "verdict": "no bucket policy"})
-        elif not policy_denies_insecure(bucket["policy"], name):
+        elif not denies_insecure_transport(bucket["policy"], name):
             rows.append({"bucket": name, "status": "fail", "verdict": "policy does not deny aws:SecureTransport=false"})
         else:
             rows.append({"bucket": name, "status": "pass", "verdict": "denies insecure transport"})

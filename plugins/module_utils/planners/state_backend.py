@@ -34,8 +34,14 @@ try:
 except ImportError:  # the modules report a missing botocore through AnsibleAWSModule
     ClientError = Exception
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict, compare_aws_tags
+
+from ansible_collections.coder.ai_platform.plugins.module_utils.aws.policy import (  # noqa: F401 (re-exported)
+    TLS_STATEMENT_SID, bucket_arn, denies_insecure_transport, policies_equal, statements_of, tls_deny_statement,
+)
+
 LOCKING_MODES = ("dynamodb", "lockfile", "both")
-TLS_STATEMENT_SID = "DenyInsecureTransport"
 LIFECYCLE_RULE_ID = "terraform-state-noncurrent-versions"
 REPLICATION_RULE_ID = "terraform-state-dr"
 REPLICATION_POLICY_NAME = "terraform-state-replication"
@@ -64,10 +70,6 @@ def partition_of(region):
     if (region or "").startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
-
-
-def bucket_arn(bucket, partition="aws"):
-    return "arn:%s:s3:::%s" % (partition, bucket)
 
 
 def s3_service_principal(region):
@@ -127,58 +129,6 @@ def parameter_errors(params):
 
 
 # --- IAM policy documents ----------------------------------------------------------------------------------------
-def _as_list(value):
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def _norm_scalar(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _norm_principal(principal):
-    if isinstance(principal, dict):
-        return dict((kind, sorted(_norm_scalar(v) for v in _as_list(value))) for kind, value in principal.items())
-    return {"AWS": [_norm_scalar(principal)]} if principal is not None else None
-
-
-def normalize_statement(statement):
-    """A statement in a canonical form: lists sorted, single values as lists, booleans as strings."""
-    out = {}
-    for field, value in statement.items():
-        if field in ("Action", "NotAction", "Resource", "NotResource"):
-            out[field] = sorted(_norm_scalar(v) for v in _as_list(value))
-        elif field in ("Principal", "NotPrincipal"):
-            out[field] = _norm_principal(value)
-        elif field == "Condition":
-            out[field] = dict((operator, dict((key, sorted(_norm_scalar(v) for v in _as_list(values)))
-                                              for key, values in block.items()))
-                              for operator, block in value.items())
-        else:
-            out[field] = value
-    return out
-
-
-def statements_of(policy):
-    statements = (policy or {}).get("Statement") or []
-    return statements if isinstance(statements, list) else [statements]
-
-
-def normalize_policy(policy):
-    if policy is None:
-        return None
-    statements = [normalize_statement(s) for s in statements_of(policy)]
-    return {"Version": policy.get("Version"), "Id": policy.get("Id"),
-            "Statement": sorted(statements, key=lambda s: json.dumps(s, sort_keys=True))}
-
-
-def policies_equal(left, right):
-    return normalize_policy(left) == normalize_policy(right)
-
-
 def parse_policy(document):
     """IAM returns policy documents URL-decoded as dicts through boto3, S3 as a JSON string."""
     if document is None or isinstance(document, dict):
@@ -187,31 +137,6 @@ def parse_policy(document):
 
 
 # --- the state bucket ----------------------------------------------------------------------------------------------
-def tls_deny_statement(bucket, partition="aws"):
-    arn = bucket_arn(bucket, partition)
-    return {"Sid": TLS_STATEMENT_SID, "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-            "Resource": [arn, arn + "/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-
-
-def denies_insecure_transport(policy, bucket, partition="aws"):
-    """Whether some statement denies every principal every S3 action on the bucket and its objects when the request
-    does not use TLS - under any Sid, as people write it by hand too."""
-    arn = bucket_arn(bucket, partition)
-    for statement in statements_of(policy):
-        normal = normalize_statement(statement)
-        if normal.get("Effect") != "Deny" or normal.get("Principal") != {"AWS": ["*"]}:
-            continue
-        if not set(normal.get("Action") or []) & {"s3:*", "*"}:
-            continue
-        resources = set(normal.get("Resource") or [])
-        if not ({arn, "*"} & resources and {arn + "/*", "*"} & resources):
-            continue
-        for operator in ("Bool", "BoolIfExists"):
-            if (normal.get("Condition") or {}).get(operator, {}).get("aws:SecureTransport") == ["false"]:
-                return True
-    return False
-
-
 def desired_bucket_policy(current, bucket, partition="aws"):
     """(policy, changed): the current policy with a TLS-only deny added; every other statement is kept."""
     if denies_insecure_transport(current, bucket, partition):
@@ -291,11 +216,22 @@ def encryption_request(key_arn):
                        "BucketKeyEnabled": True}]}
 
 
-def merge_tags(current, desired):
-    """(tags, changed): the current tags with the desired ones set; tags nobody asked about are kept."""
-    merged = dict(current or {})
-    merged.update(desired or {})
-    return merged, merged != (current or {})
+def tag_plan(current, desired, purge_tags=False):
+    """(tags, changed): the tags a resource carries after the run, with amazon.aws's semantics - ``desired`` None
+    leaves the tags alone; otherwise missing or different tags are set and, with ``purge_tags``, every other tag is
+    removed (never the reserved ``aws:`` ones)."""
+    current = dict(current or {})
+    if desired is None:
+        return current, False
+    to_set, to_unset = compare_aws_tags(current, desired, purge_tags)
+    after = dict((k, v) for k, v in current.items() if k not in to_unset)
+    after.update(to_set)
+    return after, bool(to_set or to_unset)
+
+
+def tag_updates(before, after):
+    """(tags to set as a dict, keys to remove) that turn ``before`` into ``after``."""
+    return compare_aws_tags(dict(before or {}), dict(after or {}), purge_tags=True)
 
 
 # --- replication ---------------------------------------------------------------------------------------------------
@@ -400,14 +336,14 @@ def key_refusal(current, alias, region):
     return None
 
 
-def plan_key(current, alias, tags):
+def plan_key(current, alias, tags, purge_tags=False):
     if not current.get("exists"):
         return [("key", None, {"alias": alias, "key_spec": "SYMMETRIC_DEFAULT", "rotation_enabled": True,
                                "tags": dict(tags or {})})]
     changes = []
     if not current.get("rotation_enabled"):
         changes.append(("rotation", current.get("rotation_enabled"), True))
-    merged, changed = merge_tags(current.get("tags"), tags)
+    merged, changed = tag_plan(current.get("tags"), tags, purge_tags)
     if changed:
         changes.append(("tags", current.get("tags"), merged))
     return changes
@@ -453,7 +389,7 @@ def plan_bucket(current, spec):
     rules, changed = desired_lifecycle(current.get("lifecycle"), spec["noncurrent_days"])
     if changed:
         changes.append(("lifecycle", current.get("lifecycle"), rules))
-    tags, changed = merge_tags(current.get("tags"), spec.get("tags"))
+    tags, changed = tag_plan(current.get("tags"), spec.get("tags"), spec.get("purge_tags", False))
     if changed:
         changes.append(("tags", current.get("tags"), tags))
     replication = spec.get("replication")
@@ -483,7 +419,7 @@ def table_sse_matches(current, key_arn):
         sse.get("kms_key_arn") == key_arn
 
 
-def plan_table(current, key_arn, tags):
+def plan_table(current, key_arn, tags, purge_tags=False):
     if not current.get("exists"):
         return [("table", None, {"name": current["name"], "hash_key": LOCK_HASH_KEY, "billing_mode": "PAY_PER_REQUEST",
                                  "sse": {"sse_type": "KMS", "kms_key_arn": key_arn}, "deletion_protection": True,
@@ -498,13 +434,13 @@ def plan_table(current, key_arn, tags):
         changes.append(("deletion_protection", current.get("deletion_protection"), True))
     if current.get("pitr") is not True:
         changes.append(("pitr", current.get("pitr"), True))
-    merged, changed = merge_tags(current.get("tags"), tags)
+    merged, changed = tag_plan(current.get("tags"), tags, purge_tags)
     if changed:
         changes.append(("tags", current.get("tags"), merged))
     return changes
 
 
-def plan_role(current, trust_policy, inline_policy, tags):
+def plan_role(current, trust_policy, inline_policy, tags, purge_tags=False):
     changes = []
     if not current.get("exists"):
         changes.append(("role", None, {"name": current["name"], "trust_policy": trust_policy, "tags": dict(tags or {})}))
@@ -513,7 +449,7 @@ def plan_role(current, trust_policy, inline_policy, tags):
     if not policies_equal(current.get("inline_policy"), inline_policy):
         changes.append(("inline_policy", current.get("inline_policy"), inline_policy))
     if current.get("exists"):
-        merged, changed = merge_tags(current.get("tags"), tags)
+        merged, changed = tag_plan(current.get("tags"), tags, purge_tags)
         if changed:
             changes.append(("tags", current.get("tags"), merged))
     return changes
@@ -635,7 +571,7 @@ def read_key(kms, key_ref):
     if key["key_manager"] == "CUSTOMER" and key["key_state"] == "Enabled":
         key["rotation_enabled"] = kms.get_key_rotation_status(aws_retry=True, KeyId=meta["KeyId"])["KeyRotationEnabled"]
         tags = kms.list_resource_tags(aws_retry=True, KeyId=meta["KeyId"]).get("Tags") or []
-        key["tags"] = dict((tag["TagKey"], tag["TagValue"]) for tag in tags)
+        key["tags"] = boto3_tag_list_to_ansible_dict(tags, "TagKey", "TagValue")
     return key
 
 
@@ -677,7 +613,7 @@ def read_bucket(s3, name, account_id):
                             ("ReplicationConfigurationNotFoundError",))
     bucket["replication"] = replication
     tags = _optional(lambda: s3.get_bucket_tagging(aws_retry=True, **owner)["TagSet"], ("NoSuchTagSet",), [])
-    bucket["tags"] = dict((tag["Key"], tag["Value"]) for tag in tags)
+    bucket["tags"] = boto3_tag_list_to_ansible_dict(tags)
     return bucket
 
 
@@ -700,7 +636,7 @@ def read_table(dynamodb, name):
     backups = dynamodb.describe_continuous_backups(aws_retry=True, TableName=name)["ContinuousBackupsDescription"]
     state["pitr"] = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus") == "ENABLED"
     tags = dynamodb.list_tags_of_resource(aws_retry=True, ResourceArn=state["arn"]).get("Tags") or []
-    state["tags"] = dict((tag["Key"], tag["Value"]) for tag in tags)
+    state["tags"] = boto3_tag_list_to_ansible_dict(tags)
     return state
 
 
@@ -717,7 +653,7 @@ def read_role(iam, name):
     tags = iam.list_role_tags(aws_retry=True, RoleName=name).get("Tags") or []
     return {"name": name, "exists": True, "arn": role["Arn"], "trust_policy": parse_policy(
         role.get("AssumeRolePolicyDocument")), "inline_policy": parse_policy(inline),
-        "tags": dict((tag["Key"], tag["Value"]) for tag in tags)}
+        "tags": boto3_tag_list_to_ansible_dict(tags)}
 
 
 def read_state_object(s3, bucket, key, account_id):
@@ -728,8 +664,8 @@ def read_state_object(s3, bucket, key, account_id):
         if error_code(err) in ("404", "NoSuchKey", "NotFound") or _status(err) == 404:
             return None
         raise
-    versions = s3.list_object_versions(aws_retry=True, Bucket=bucket, Prefix=key,
-                                       ExpectedBucketOwner=account_id).get("Versions") or []
+    versions = paginated_query_with_retries(s3, "list_object_versions", Bucket=bucket, Prefix=key,
+                                            ExpectedBucketOwner=account_id).get("Versions") or []
     return {"key": key, "sse_algorithm": head.get("ServerSideEncryption"), "kms_key_id": head.get("SSEKMSKeyId"),
             "version_id": head.get("VersionId"),
             "versions": len([v for v in versions if v.get("Key") == key])}

@@ -122,10 +122,21 @@ def test_policies_compare_semantically():
     assert sb.policies_equal(left, right)
     assert not sb.policies_equal(left, None)
     assert sb.policies_equal(None, None)
-    assert sb.normalize_statement({"Principal": {"Service": "s3.amazonaws.com"}, "Sid": "x"}) == {
-        "Principal": {"Service": ["s3.amazonaws.com"]}, "Sid": "x"}
-    assert sb.normalize_statement({"Principal": None}) == {"Principal": None}
-    assert sb.normalize_statement({"Action": None}) == {"Action": []}
+
+
+def test_a_root_arn_and_its_account_id_are_the_same_principal():
+    """amazon.aws's compare_policies: the hand-written comparison called these two different."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}
+    same = copy.deepcopy(trust)
+    same["Statement"][0]["Principal"]["AWS"] = "123456789012"
+    other = copy.deepcopy(trust)
+    other["Statement"][0]["Principal"]["AWS"] = "210987654321"
+    assert sb.policies_equal(trust, same)
+    assert not sb.policies_equal(trust, other)
+    role = dict(sb.absent_role("r"), exists=True, trust_policy=same, inline_policy={"Statement": []}, tags={})
+    assert sections(sb.plan_role(role, trust, {"Statement": []}, None)) == []
+    assert sections(sb.plan_role(role, other, {"Statement": []}, None)) == ["trust_policy"]
 
 
 def test_parse_policy_accepts_dicts_strings_and_none():
@@ -235,10 +246,31 @@ def test_encryption_request_has_bucket_key():
     assert rule["BucketKeyEnabled"] is True
 
 
-def test_merge_tags_never_removes():
-    assert sb.merge_tags({"a": "1"}, {"b": "2"}) == ({"a": "1", "b": "2"}, True)
-    assert sb.merge_tags({"a": "1"}, {"a": "1"}) == ({"a": "1"}, False)
-    assert sb.merge_tags(None, None) == ({}, False)
+def test_tag_plan_follows_amazon_aws_purge_tags():
+    assert sb.tag_plan({"a": "1"}, {"b": "2"}) == ({"a": "1", "b": "2"}, True)
+    assert sb.tag_plan({"a": "1"}, {"a": "1"}) == ({"a": "1"}, False)
+    assert sb.tag_plan({"a": "1"}, {"a": "2"}) == ({"a": "2"}, True)
+    assert sb.tag_plan(None, None) == ({}, False)
+    # None leaves the tags alone, purge or not; {} with purge removes every tag but the reserved aws: ones.
+    assert sb.tag_plan({"a": "1"}, None, purge_tags=True) == ({"a": "1"}, False)
+    assert sb.tag_plan({"a": "1", "aws:cloudformation:stack": "s"}, {}, purge_tags=True) == (
+        {"aws:cloudformation:stack": "s"}, True)
+    assert sb.tag_plan({"a": "1", "c": "3"}, {"b": "2"}, purge_tags=True) == ({"b": "2"}, True)
+    assert sb.tag_plan({"a": "1"}, {}, purge_tags=False) == ({"a": "1"}, False)
+
+
+def test_tag_updates_names_what_to_set_and_remove():
+    to_set, to_unset = sb.tag_updates({"a": "1", "c": "3"}, {"a": "2", "b": "2"})
+    assert to_set == {"a": "2", "b": "2"} and sorted(to_unset) == ["c"]
+    assert sb.tag_updates(None, {}) == ({}, [])
+
+
+def test_plans_change_no_tags_when_none_are_asked_for():
+    key = dict(sb.absent_key(), exists=True, rotation_enabled=True, tags={"owner": "someone"})
+    assert sb.plan_key(key, "alias/x", None) == []
+    assert sb.plan_key(key, "alias/x", {}) == []
+    assert sections(sb.plan_key(key, "alias/x", {}, purge_tags=True)) == ["tags"]
+    assert sb.plan_bucket(compliant_bucket(), spec(tags=None)) == []
 
 
 # --- replication --------------------------------------------------------------------------------------------------------
@@ -549,11 +581,35 @@ def test_read_role_present_and_absent():
         sb.read_role(FakeClient({"get_role": client_error("AccessDenied", 403)}), "r")
 
 
+def stubbed_s3():
+    """A real botocore S3 client behind Stubber, wrapped with AWSRetry as AnsibleAWSModule.client() wraps it."""
+    import boto3
+    from botocore.stub import Stubber
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
+    client = boto3.client("s3", region_name="us-east-2", aws_access_key_id="AKIDEXAMPLE",
+                          aws_secret_access_key="not-a-secret")
+    return RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff()), Stubber(client)
+
+
+def test_read_state_object_counts_every_version_across_pages():
+    """list_object_versions answers 1000 versions a page: the reader follows the paginator to the end."""
+    s3, stub = stubbed_s3()
+    owner = {"Bucket": "b", "ExpectedBucketOwner": "1"}
+    stub.add_response("head_object", {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KEY, "VersionId": "v2"},
+                      dict(owner, Key="k"))
+    page = [{"Key": "k", "VersionId": "v%d" % n} for n in range(1000)]
+    stub.add_response("list_object_versions", {"IsTruncated": True, "Versions": page, "NextKeyMarker": "k",
+                                               "NextVersionIdMarker": "v999"}, dict(owner, Prefix="k"))
+    stub.add_response("list_object_versions", {"IsTruncated": False, "Versions": [
+        {"Key": "k", "VersionId": "v1000"}, {"Key": "k.tflock", "VersionId": "x"}]},
+        dict(owner, Prefix="k", KeyMarker="k", VersionIdMarker="v999"))
+    with stub:
+        assert sb.read_state_object(s3, "b", "k", "1") == {
+            "key": "k", "sse_algorithm": "aws:kms", "kms_key_id": KEY, "version_id": "v2", "versions": 1001}
+    stub.assert_no_pending_responses()
+
+
 def test_read_state_object():
-    s3 = FakeClient({"head_object": {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": KEY, "VersionId": "v2"},
-                     "list_object_versions": {"Versions": [{"Key": "k"}, {"Key": "k"}, {"Key": "k.tflock"}]}})
-    assert sb.read_state_object(s3, "b", "k", "1") == {"key": "k", "sse_algorithm": "aws:kms", "kms_key_id": KEY,
-                                                       "version_id": "v2", "versions": 2}
     assert sb.read_state_object(FakeClient({"head_object": client_error("404", 404)}), "b", "k", "1") is None
     with pytest.raises(ClientError):
         sb.read_state_object(FakeClient({"head_object": client_error("403", 403)}), "b", "k", "1")
