@@ -23,10 +23,12 @@ SECTIONS = ("buildinfo", "health", "proxies", "organizations", "provisioner_daem
 
 
 class CoderClient:
-    def __init__(self, url, token, timeout=10, validate_certs=True, opener=None):
+    """``options`` are ``JsonHttpClient``'s (ca_path, client_cert, client_key, use_proxy, retries, deadline)."""
+
+    def __init__(self, url, token, timeout=10, validate_certs=True, opener=None, **options):
         headers = {SESSION_HEADER: token} if token else {}
         self.http = JsonHttpClient(url.rstrip("/") + "/api/v2", "Coder API", headers=headers, timeout=timeout,
-                                   validate_certs=validate_certs, opener=opener)
+                                   validate_certs=validate_certs, opener=opener, **options)
 
     # Read endpoints -------------------------------------------------------------------------------------------
     def buildinfo(self):

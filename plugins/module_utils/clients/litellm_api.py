@@ -19,10 +19,11 @@ KEPT_FIELDS = ("key_alias", "key_name", "expires", "created_at", "updated_at", "
                "models", "team_id", "user_id")
 
 
-def key_info(url, master_key, key, timeout=10, validate_certs=True, opener=None):
-    """Return the key's metadata without the key. Raises ApiError when LiteLLM is unreachable or refuses."""
+def key_info(url, master_key, key, timeout=10, validate_certs=True, opener=None, **options):
+    """Return the key's metadata without the key. Raises ApiError when LiteLLM is unreachable or refuses.
+    ``options`` are ``JsonHttpClient``'s (ca_path, client_cert, client_key, use_proxy, retries, deadline)."""
     client = JsonHttpClient(url, "LiteLLM API", headers={"Authorization": "Bearer %s" % master_key},
-                            timeout=timeout, validate_certs=validate_certs, opener=opener)
+                            timeout=timeout, validate_certs=validate_certs, opener=opener, **options)
     body = client.get("/key/info", {"key": key}) or {}
     info = body.get("info") or {}
     result = dict((name, info.get(name)) for name in KEPT_FIELDS if name in info)

@@ -65,10 +65,12 @@ def digest_from_reference(image_id):
     return match.group(0) if match else None
 
 
-def manifest_digest(base_url, repository, reference, timeout=10, validate_certs=True, opener=None):
-    """The digest a registry serves for ``repository:reference``. Raises ApiError on any failure."""
+def manifest_digest(base_url, repository, reference, timeout=10, validate_certs=True, opener=None, **options):
+    """The digest a registry serves for ``repository:reference``. Raises ApiError on any failure.
+    ``options`` are ``JsonHttpClient``'s (ca_path, client_cert, client_key, use_proxy, retries, deadline); the
+    token service gets the same."""
     client = JsonHttpClient(base_url, "registry %s" % base_url, timeout=timeout, validate_certs=validate_certs,
-                            opener=opener)
+                            opener=opener, **options)
     path = "/v2/%s/manifests/%s" % (repository, reference)
     headers = {"Accept": MANIFEST_ACCEPT}
     try:
@@ -77,17 +79,17 @@ def manifest_digest(base_url, repository, reference, timeout=10, validate_certs=
         challenge = parse_bearer_challenge(err.headers.get("www-authenticate"))
         if err.status != 401 or challenge is None or "realm" not in challenge:
             raise
-        token = _anonymous_token(challenge, repository, timeout, validate_certs, opener)
+        token = _anonymous_token(challenge, repository, timeout, validate_certs, opener, options)
         headers["Authorization"] = "Bearer %s" % token
         status, body, response_headers = client.request("GET", path, headers=headers, raw=True)
     # A registry computes the digest over the exact manifest bytes; trust the header, else compute it.
     return response_headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(body).hexdigest()
 
 
-def _anonymous_token(challenge, repository, timeout, validate_certs, opener):
+def _anonymous_token(challenge, repository, timeout, validate_certs, opener, options):
     scope = challenge.get("scope") or "repository:%s:pull" % repository
     client = JsonHttpClient(challenge["realm"], "registry token service", timeout=timeout,
-                            validate_certs=validate_certs, opener=opener)
+                            validate_certs=validate_certs, opener=opener, **options)
     body = client.get("", {"service": challenge.get("service"), "scope": scope}) or {}
     token = body.get("token") or body.get("access_token")
     if not token:
