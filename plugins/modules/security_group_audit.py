@@ -138,7 +138,7 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing library
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code, paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
@@ -146,11 +146,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import a
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners.security_groups import (
     FINDING_KINDS, audit, group_diff, interface_counts, normalize_group, revoke_plan, revoked_lines,
 )
-
-
-@AWSRetry.jittered_backoff()
-def paginate(client, operation, result_key, **kwargs):
-    return client.get_paginator(operation).paginate(**kwargs).build_full_result().get(result_key) or []
 
 
 def read_groups(module, client):
@@ -161,8 +156,8 @@ def read_groups(module, client):
     if module.params["group_ids"]:
         query["GroupIds"] = module.params["group_ids"]
     try:
-        groups = paginate(client, "describe_security_groups", "SecurityGroups", **query)
-        interfaces = paginate(client, "describe_network_interfaces", "NetworkInterfaces")
+        groups = paginated_query_with_retries(client, "describe_security_groups", **query)["SecurityGroups"]
+        interfaces = paginated_query_with_retries(client, "describe_network_interfaces")["NetworkInterfaces"]
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:
         module.fail_json_aws(err, msg="Could not read the security groups in %s" % module.region)
     counts = interface_counts(interfaces)

@@ -29,6 +29,7 @@ from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry im
 from ansible_collections.coder.ai_platform.plugins.module_utils.aws.policy import (
     denies_insecure_transport, statement_denies_insecure_transport,
 )
+from ansible_collections.coder.ai_platform.plugins.module_utils.planners.flow_logs import flow_log_problem
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners.security_groups import audit
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat, parse_timestamp
 
@@ -315,32 +316,8 @@ def check_security_groups(region, facts, settings):
 
 
 # --- 2.4 VPC flow logs ---------------------------------------------------------------------------------------------
-def _flow_log_problem(flow_log, log_groups, traffic_type, min_retention):
-    """None when the flow log meets the baseline, else what is wrong with it."""
-    if flow_log.get("flow_log_status") != "ACTIVE":
-        return "flow log %s is %s" % (flow_log.get("flow_log_id"), flow_log.get("flow_log_status"))
-    if flow_log.get("deliver_logs_status") == "FAILED":
-        cause = flow_log.get("deliver_logs_error") or "delivery failed"
-        return "flow log %s cannot deliver: %s" % (flow_log.get("flow_log_id"), cause)
-    if traffic_type and flow_log.get("traffic_type") != traffic_type:
-        return "flow log %s captures %s traffic, not %s" % (flow_log.get("flow_log_id"),
-                                                            flow_log.get("traffic_type"), traffic_type)
-    if flow_log.get("log_destination_type") != "cloud-watch-logs":
-        return "flow log %s goes to %s, not a CloudWatch log group" % (flow_log.get("flow_log_id"),
-                                                                       flow_log.get("log_destination_type"))
-    name = flow_log.get("log_group_name")
-    group = log_groups.get(name) or {}
-    if group.get("error"):
-        return "log group %s unreadable: %s" % (name, group["error"])
-    if not group.get("exists"):
-        return "log group %s does not exist" % name
-    if not group.get("kms_key_id"):
-        return "log group %s is not encrypted with a KMS key" % name
-    if not group.get("retention_in_days"):
-        return "log group %s keeps logs forever (no retention)" % name
-    if group["retention_in_days"] < min_retention:
-        return "log group %s keeps logs %d days, less than %d" % (name, group["retention_in_days"], min_retention)
-    return None
+# The rule is planners/flow_logs.py's, the same function vpc_flow_logs (accept_compliant) asks.
+_flow_log_problem = flow_log_problem
 
 
 def check_flow_logs(region, facts, settings):
