@@ -5,6 +5,10 @@
     launcher.py stop [--state-dir DIR]                          by the recorded PID
     launcher.py status [--state-dir DIR]
     launcher.py component stop|start coder [--state-dir DIR]    one component's port refuses / answers again
+    launcher.py list                                            every scenario, one line each
+
+start validates the scenario against the format (scenario.py, README.md) and hands server.py the expanded scenario,
+written to <state-dir>/scenario.yml.
 """
 
 import argparse
@@ -16,20 +20,25 @@ import sys
 import time
 import urllib.request
 
+import yaml
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-SCENARIOS = os.path.join(HERE, "scenarios")
+sys.path.insert(0, HERE)
+
+import scenario as scenario_format  # noqa: E402
+
 DEFAULT_STATE_DIR = os.environ.get("CODER_AI_SANDBOX_DIR") or os.path.join(REPO, ".sandbox")
 START_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 15
 
 
-def scenario_path(name):
-    path = name if os.path.isfile(name) else os.path.join(SCENARIOS, "%s.yml" % name)
-    if not os.path.isfile(path):
-        available = sorted(f[:-4] for f in os.listdir(SCENARIOS) if f.endswith(".yml"))
-        raise SystemExit("unknown scenario %r; available: %s" % (name, ", ".join(available)))
-    return path
+def load_scenario(name):
+    """The validated, expanded scenario; a bad one stops the start with a message naming the key."""
+    try:
+        return scenario_format.load(name)
+    except scenario_format.ScenarioError as err:
+        raise SystemExit(str(err)) from None
 
 
 def _pid(state_dir):
@@ -51,13 +60,16 @@ def _alive(pid):
 
 
 def start(scenario, state_dir):
-    path = scenario_path(scenario)
+    expanded = load_scenario(scenario)
     if _alive(_pid(state_dir)):
         stop(state_dir)  # one sandbox per state dir: restarting beats two servers fighting over one endpoints file
     os.makedirs(state_dir, exist_ok=True)
     endpoints = os.path.join(state_dir, "endpoints.json")
     if os.path.exists(endpoints):
         os.remove(endpoints)
+    path = os.path.join(state_dir, "scenario.yml")
+    with open(path, "w") as handle:
+        yaml.safe_dump(expanded, handle, sort_keys=False)
     log = open(os.path.join(state_dir, "sandbox.log"), "w")
     process = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "server.py"), "--scenario", path, "--state-dir", state_dir],
@@ -109,13 +121,16 @@ def component(state_dir, action, name):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["start", "stop", "status", "component"])
+    parser.add_argument("command", choices=["start", "stop", "status", "component", "list"])
     parser.add_argument("args", nargs="*", help="for component: stop|start NAME")
     parser.add_argument("--scenario", default="sept2024")
     parser.add_argument("--state-dir", default=DEFAULT_STATE_DIR)
     options = parser.parse_args()
     state_dir = os.path.abspath(options.state_dir)
-    if options.command == "start":
+    if options.command == "list":
+        for name in scenario_format.names():
+            print("%-14s %s" % (name, scenario_format.summary(name)))
+    elif options.command == "start":
         start(options.scenario, state_dir)
     elif options.command == "stop":
         stop(state_dir)
