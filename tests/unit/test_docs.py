@@ -6,12 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.checks.baseline import judge_baseline
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG
-from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import judge
-from ansible_collections.coder.ai_platform.plugins.module_utils.checks.state_backend import judge_state_backend
-
-CHECK_FAMILIES = [judge, judge_state_backend, judge_baseline]  # importing each family registers its checks in CATALOG
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.catalog import CATALOG  # every family
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -25,7 +25,9 @@ import fnmatch
 import re
 from datetime import timedelta
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import error_result, gather_failure, register, result
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import (
+    declare, error_result, gather_failure, judge_checks, result,
+)
 from ansible_collections.coder.ai_platform.plugins.module_utils.aws.policy import (
     denies_insecure_transport, statement_denies_insecure_transport,
 )
@@ -35,39 +37,14 @@ from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil im
 
 GLOBAL = "global"
 
-RDS_ENCRYPTION = register(
-    "rds.encryption_cmk", "2.1", "RDS and Aurora storage is encrypted with a customer-managed KMS key",
-    "Encryption cannot be switched on in place: restore a snapshot into a new cluster encrypted with the CMK "
-    "(playbooks/rds_encrypt_with_cmk.yml), then cut over as docs/rds-encryption-migration.md describes.")
-SECRETS_ROTATION = register(
-    "secrets.rotation_enabled", "2.2", "Database credentials and API keys in Secrets Manager rotate automatically",
-    "Enable rotation with a rotation Lambda (role coder.ai_platform.secrets_rotation, or `aws secretsmanager "
-    "rotate-secret --secret-id <name> --rotation-lambda-arn <arn> --rotation-rules AutomaticallyAfterDays=30`) "
-    "and fix whatever makes scheduled rotation fail.")
-SECURITY_GROUPS = register(
-    "security_groups.least_privilege", "2.3", "Security groups open only allowed ports to the internet and no "
-    "all-protocol rules",
-    "Revoke the listed rules (security_group_audit with remediate: true, or `aws ec2 revoke-security-group-ingress`) "
-    "and open only the ports a component needs, from the sources that need them.")
-FLOW_LOGS = register(
-    "vpc.flow_logs", "2.4", "Every VPC has an active flow log (ALL traffic) to a KMS-encrypted log group with "
-    "retention",
-    "Run playbooks/security_baseline.yml (it creates the KMS key, log group, delivery role and one flow log per VPC).")
-S3_TLS = register(
-    "tls.s3_deny_insecure", "2.5", "Bucket policies deny requests without TLS (aws:SecureTransport = false)",
-    "Add a Deny statement for Principal *, Action s3:*, Resource the bucket and bucket/*, Condition "
-    "Bool aws:SecureTransport false to each listed bucket's policy.")
-LB_TLS = register(
-    "tls.load_balancer_policy", "2.5", "Load balancer TLS listeners use TLS 1.2+ policies; HTTP only redirects "
-    "to HTTPS",
-    "Set the listed HTTPS/TLS listeners' SSL policy to ELBSecurityPolicy-TLS13-1-2-2021-06 and make HTTP listeners "
-    "redirect to HTTPS (`aws elbv2 modify-listener`).")
-RDS_SSL = register(
-    "tls.rds_force_ssl", "2.5", "RDS and Aurora parameter groups force TLS connections",
-    "Set rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = ON (MySQL) in a custom parameter group of "
-    "the cluster or instance, attach it, and reboot in a maintenance window.")
-
-BASELINE_CHECKS = (RDS_ENCRYPTION, SECRETS_ROTATION, SECURITY_GROUPS, FLOW_LOGS, S3_TLS, LB_TLS, RDS_SSL)
+FAMILY = "baseline"
+RDS_ENCRYPTION = "rds.encryption_cmk"
+SECRETS_ROTATION = "secrets.rotation_enabled"
+SECURITY_GROUPS = "security_groups.least_privilege"
+FLOW_LOGS = "vpc.flow_logs"
+S3_TLS = "tls.s3_deny_insecure"
+LB_TLS = "tls.load_balancer_policy"
+RDS_SSL = "tls.rds_force_ssl"
 
 DEFAULT_LB_POLICIES = [
     "ELBSecurityPolicy-TLS13-1-2-*", "ELBSecurityPolicy-TLS13-1-3-*", "ELBSecurityPolicy-TLS-1-2-*",
@@ -458,17 +435,101 @@ def baseline_settings(settings):
     return merged
 
 
+def _settings(ctx):
+    return ctx.memo("baseline_settings", lambda: baseline_settings(ctx.settings))
+
+
+def _protection(ctx):
+    return ctx.region.get("protection")
+
+
+def _judge_rds_encryption(ctx):
+    return check_rds_encryption(ctx.target, _protection(ctx))
+
+
+def _judge_secrets(ctx):
+    return check_secrets_rotation(ctx.target, _protection(ctx), _settings(ctx))
+
+
+def _judge_security_groups(ctx):
+    return check_security_groups(ctx.target, _protection(ctx), _settings(ctx))
+
+
+def _judge_flow_logs(ctx):
+    return check_flow_logs(ctx.target, _protection(ctx), _settings(ctx))
+
+
+def _judge_s3_tls(ctx):
+    facts_by_region = dict((r["name"], r.get("protection")) for r in ctx.regions if "protection" in r)
+    return check_s3_tls(facts_by_region, _settings(ctx))
+
+
+def _judge_lb_tls(ctx):
+    return check_lb_tls(ctx.target, _protection(ctx), _settings(ctx))
+
+
+def _judge_rds_ssl(ctx):
+    return check_rds_force_ssl(ctx.target, _protection(ctx))
+
+
+declare(
+    RDS_ENCRYPTION, FAMILY, "2.1", ("SEC08-BP01", "SEC08-BP02"), "high", ("protection.rds",), "region",
+    "RDS and Aurora storage is encrypted with a customer-managed KMS key",
+    "Encryption cannot be switched on in place: restore a snapshot into a new cluster encrypted with the CMK "
+    "(playbooks/rds_encrypt_with_cmk.yml), then cut over as docs/rds-encryption-migration.md describes.",
+    _judge_rds_encryption,
+    fails_when="an Aurora/RDS cluster or standalone instance is unencrypted or uses the AWS-managed key")
+declare(
+    SECRETS_ROTATION, FAMILY, "2.2", ("SEC02-BP03",), "high", ("protection.secrets",), "region",
+    "Database credentials and API keys in Secrets Manager rotate automatically",
+    "Enable rotation with a rotation Lambda (role coder.ai_platform.secrets_rotation, or `aws secretsmanager "
+    "rotate-secret --secret-id <name> --rotation-lambda-arn <arn> --rotation-rules AutomaticallyAfterDays=30`) "
+    "and fix whatever makes scheduled rotation fail.",
+    _judge_secrets,
+    fails_when="a secret in scope has rotation off, never rotated, or is overdue")
+declare(
+    SECURITY_GROUPS, FAMILY, "2.3", ("SEC05-BP02", "SEC05-BP01"), "high", ("protection.security_groups",), "region",
+    "Security groups open only allowed ports to the internet and no "
+    "all-protocol rules",
+    "Revoke the listed rules (security_group_audit with remediate: true, or `aws ec2 revoke-security-group-ingress`) "
+    "and open only the ports a component needs, from the sources that need them.",
+    _judge_security_groups,
+    fails_when="a rule opens a non-allowed port to the internet or allows all protocols (warn: unused groups)")
+declare(
+    FLOW_LOGS, FAMILY, "2.4", ("SEC04-BP01",), "medium", ("protection.flow_logs",), "region",
+    "Every VPC has an active flow log (ALL traffic) to a KMS-encrypted log group with "
+    "retention",
+    "Run playbooks/security_baseline.yml (it creates the KMS key, log group, delivery role and one flow log per VPC).",
+    _judge_flow_logs,
+    fails_when="a VPC lacks an active ALL-traffic flow log to a KMS-encrypted log group with retention")
+declare(
+    S3_TLS, FAMILY, "2.5", ("SEC09-BP02",), "high", ("protection.s3",), "global",
+    "Bucket policies deny requests without TLS (aws:SecureTransport = false)",
+    "Add a Deny statement for Principal *, Action s3:*, Resource the bucket and bucket/*, Condition "
+    "Bool aws:SecureTransport false to each listed bucket's policy.",
+    _judge_s3_tls,
+    fails_when="a bucket in scope has no policy denying `aws:SecureTransport = false`")
+declare(
+    LB_TLS, FAMILY, "2.5", ("SEC09-BP02",), "high", ("protection.load_balancers",), "region",
+    "Load balancer TLS listeners use TLS 1.2+ policies; HTTP only redirects "
+    "to HTTPS",
+    "Set the listed HTTPS/TLS listeners' SSL policy to ELBSecurityPolicy-TLS13-1-2-2021-06 and make HTTP listeners "
+    "redirect to HTTPS (`aws elbv2 modify-listener`).",
+    _judge_lb_tls,
+    fails_when="an HTTPS/TLS listener allows TLS < 1.2, or an HTTP listener does not redirect to HTTPS")
+declare(
+    RDS_SSL, FAMILY, "2.5", ("SEC09-BP02",), "high", ("protection.rds",), "region",
+    "RDS and Aurora parameter groups force TLS connections",
+    "Set rds.force_ssl = 1 (PostgreSQL) or require_secure_transport = ON (MySQL) in a custom parameter group of "
+    "the cluster or instance, attach it, and reboot in a maintenance window.",
+    _judge_rds_ssl,
+    fails_when="the parameter group lacks `rds.force_ssl = 1` (`require_secure_transport = ON` for MySQL)")
+
+BASELINE_CHECKS = (RDS_ENCRYPTION, SECRETS_ROTATION, SECURITY_GROUPS, FLOW_LOGS, S3_TLS, LB_TLS, RDS_SSL)
+
+
 def judge_baseline(facts_by_region, settings):
-    """Every baseline check result: per region, then the global S3 check."""
-    settings = baseline_settings(settings)
-    results = []
-    for region in sorted(facts_by_region):
-        facts = facts_by_region[region]
-        results.append(check_rds_encryption(region, facts))
-        results.append(check_secrets_rotation(region, facts, settings))
-        results.append(check_security_groups(region, facts, settings))
-        results.append(check_flow_logs(region, facts, settings))
-        results.append(check_lb_tls(region, facts, settings))
-        results.append(check_rds_force_ssl(region, facts))
-    results.append(check_s3_tls(facts_by_region, settings))
-    return results
+    """Every baseline check result for {region: data_protection_info result}: per region, then the global S3 check."""
+    gate = {"regions": [{"name": name, "protection": facts_by_region[name]} for name in sorted(facts_by_region)],
+            "settings": settings or {}}
+    return judge_checks(gate, [FAMILY])

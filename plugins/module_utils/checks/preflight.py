@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import timedelta
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import (
-    error_result, gather_failure, register, result, worst,
+    declare, error_result, gather_failure, judge_checks, result, worst,
 )
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.quantity import GIB, parse_quantity
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import (
@@ -27,51 +27,19 @@ from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil im
 
 GLOBAL = "global"
 
-MIRROR = register(
-    "images.mirror_current", "5.2", "The region's ECR mirror holds the upstream tag's current digest",
-    "Copy the upstream tag into this region's ECR with all platforms (for example "
-    "`skopeo copy --all docker://<upstream> docker://<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>`), "
-    "then roll the Coder Deployments of the region so pods pull it.")
-RUNNING = register(
-    "images.running_match", "3.1", "Coder server, proxy and provisioner pods run the control plane's image digest",
-    "Roll the listed Deployments after the mirror is current (`kubectl -n <ns> rollout restart deployment/<name>`) "
-    "so every pod runs the control plane's digest.")
-PROXY_VERSION = register(
-    "proxies.version_match", "3.1", "Each workspace proxy reports the primary's full version string",
-    "Upgrade the proxy to the primary's exact build (same image digest), then check `coder wsproxy ls`.")
-HEALTH = register(
-    "coder.health", "3.4", "Coder's deployment health report is healthy",
-    "Open /api/v2/debug/health (or the Health page), fix each failing section listed in the details.")
-PROVISIONERS = register(
-    "provisioners.capacity", "3.5", "Enough online provisioner daemons in the default organization",
-    "Scale the default organization's provisioner Deployment to the plan (playbooks/scale_for_workshop.yml, "
-    "or `kubectl -n coder scale deployment/<provisioner> --replicas=<n>`).")
-STORAGE = register(
-    "storage.ephemeral_headroom", "3.3", "Every node has ephemeral-storage headroom",
-    "Drain and replace the listed nodes, or raise the EC2NodeClass root volume size; find what fills the disk "
-    "with the kubelet stats summary.")
-KEY_EXPIRY = register(
-    "litellm.key_expiry", "3.4", "The LiteLLM key outlives the workshop",
-    "Rotate the LiteLLM key now (outside the workshop window) to one that expires after the workshop ends plus "
-    "the margin, and update the Secret the workspaces read.")
-ROTATION = register(
-    "litellm.rotation_window", "3.4", "The LiteLLM key-rotation CronJob does not run during the workshop",
-    "Suspend the rotation CronJob for the workshop window (playbooks/scale_for_workshop.yml does it and "
-    "post_workshop.yml resumes it), or `kubectl -n <ns> patch cronjob <name> -p '{\"spec\":{\"suspend\":true}}'`.")
-KARPENTER = register(
-    "karpenter.capacity", "3.5", "Karpenter NodePools are Ready and their limits hold the plan",
-    "Fix the NodePool's Ready condition (see its status), and raise `spec.limits` of the workspace NodePool to at "
-    "least the plan's vCPU and memory.")
-LITELLM_CAPACITY = register(
-    "litellm.capacity", "3.5", "LiteLLM replicas meet the plan",
-    "Scale the LiteLLM Deployment to the plan's replicas (playbooks/scale_for_workshop.yml).")
-TEMPLATES = register(
-    "templates.ready", "3.4", "Workshop templates exist, are not deprecated, and their active version imported",
-    "Push or un-deprecate the template, and promote a version whose import job succeeded "
-    "(`coder templates versions list <template>`).")
-
-CHECK_IDS = (MIRROR, RUNNING, PROXY_VERSION, HEALTH, PROVISIONERS, STORAGE, KEY_EXPIRY, ROTATION, KARPENTER,
-             LITELLM_CAPACITY, TEMPLATES)
+FAMILY = "preflight"
+MIRROR = "images.mirror_current"
+RUNNING = "images.running_match"
+PROXY_VERSION = "proxies.version_match"
+HEALTH = "coder.health"
+PROVISIONERS = "provisioners.capacity"
+STORAGE = "storage.ephemeral_headroom"
+KEY_EXPIRY = "litellm.key_expiry"
+ROTATION = "litellm.rotation_window"
+KARPENTER = "karpenter.capacity"
+LITELLM_CAPACITY = "litellm.capacity"
+TEMPLATES = "templates.ready"
+PROVISIONER_VERSION = "provisioners.version_match"
 
 
 def _section_error(facts, *sections):
@@ -95,15 +63,31 @@ def check_mirror_current(region):
                "ecr_repository": ecr.get("repository"), "ecr_tag": ecr.get("tag"), "ecr_digest": ecr.get("digest")}
     if cause:
         return error_result(MIRROR, region["name"], cause, details)
+    fix = _mirror_fix(region["name"], images, upstream, ecr)
     if not ecr.get("digest"):
         return result(MIRROR, region["name"], "fail", "ECR %s has no tag %s (upstream is %s)" % (
-            ecr.get("repository"), ecr.get("tag"), upstream.get("digest")), details)
+            ecr.get("repository"), ecr.get("tag"), upstream.get("digest")), details, remediation=fix)
     if ecr["digest"] != upstream.get("digest"):
         return result(MIRROR, region["name"], "fail", "ECR %s:%s holds %s, upstream %s is %s" % (
             ecr.get("repository"), ecr.get("tag"), _short(ecr["digest"]), upstream.get("image"),
-            _short(upstream.get("digest"))), details)
+            _short(upstream.get("digest"))), details, remediation=fix)
     return result(MIRROR, region["name"], "pass", "ECR %s:%s matches upstream (%s)" % (
         ecr.get("repository"), ecr.get("tag"), _short(ecr["digest"])), details)
+
+
+def _mirror_fix(region, images, upstream, ecr):
+    registry = ecr.get("registry") or "%s.dkr.ecr.%s.amazonaws.com" % (
+        ecr.get("registry_id") or images.get("account_id") or "<account>", region)
+    return ("Copy %s into ECR %s:%s of %s with all platforms (`skopeo copy --all docker://%s docker://%s/%s:%s`), "
+            "then roll the region's Coder Deployments so their pods pull it." % (
+                upstream.get("image"), ecr.get("repository"), ecr.get("tag"), region, upstream.get("image"),
+                registry, ecr.get("repository"), ecr.get("tag")))
+
+
+def _deployment_of(pod_name):
+    """A Deployment's pods are named <deployment>-<pod-template-hash>-<suffix>."""
+    parts = (pod_name or "").rsplit("-", 2)
+    return parts[0] if len(parts) == 3 else pod_name
 
 
 def _short(digest):
@@ -155,8 +139,14 @@ def check_running_match(region, reference, reference_cause, server_digests):
                       "stuck or half done)" % len(server_digests), details)
     if drifted:
         names = ", ".join("%s %s (%s)" % (c, p, _short(d)) for c, p, d in drifted[:5])
+        namespaces = dict((pod["name"], pod.get("namespace")) for pod in cluster.get("pods") or [])
+        rollouts = sorted(set("kubectl -n %s rollout restart deployment/%s" % (namespaces.get(p) or "coder",
+                                                                               _deployment_of(p))
+                              for dummy_c, p, dummy_d in drifted))
         return result(RUNNING, region["name"], "fail", "%d of %d pods differ from the control plane's %s: %s" % (
-            len(drifted), len(pods), _short(reference), names), details)
+            len(drifted), len(pods), _short(reference), names), details,
+            remediation="Once the region's mirror holds %s, roll the Deployments in %s: %s." % (
+                _short(reference), region["name"], "; ".join(rollouts)))
     return result(RUNNING, region["name"], "pass", "all %d Coder pods run %s" % (len(pods), _short(reference)),
                   details)
 
@@ -214,7 +204,7 @@ def default_organization(coder, wanted=None):
     return None
 
 
-def check_provisioners(target, coder, plan, organization=None):
+def check_provisioners(target, coder, plan, organization=None, deployments=()):
     cause = _section_error(coder, "organizations", "provisioner_daemons")
     if cause:
         return error_result(PROVISIONERS, target, cause)
@@ -241,8 +231,9 @@ def check_provisioners(target, coder, plan, organization=None):
     if len(online) < need:
         return result(PROVISIONERS, target, "fail", "%d online provisioners in %s, %s expected users need %d%s" % (
             len(online), org, plan.get("expected_users"), need, prediction), details,
-            remediation="Scale the %s provisioner Deployment to at least %d replicas before the workshop "
-                        "(playbooks/scale_for_workshop.yml)." % (org, need))
+            remediation="Scale the %s provisioner Deployment%s to at least %d replicas in total before the workshop "
+                        "(playbooks/scale_for_workshop.yml, or `kubectl -n <namespace> scale deployment/<name> "
+                        "--replicas=%d`)." % (org, (" " + ", ".join(deployments)) if deployments else "", need, need))
     return result(PROVISIONERS, target, "pass", "%d online provisioners in %s, %d needed%s" % (
         len(online), org, need, prediction), details)
 
@@ -329,7 +320,9 @@ def check_karpenter(region, plan):
     pools = cluster.get("nodepools") or []
     details = {"nodepools": pools}
     if not pools:
-        return result(KARPENTER, region["name"], "fail", "no Karpenter NodePools found", details)
+        return result(KARPENTER, region["name"], "fail", "no Karpenter NodePools found", details,
+                      remediation="Install Karpenter's NodePools in %s (the cluster's node provisioning depends on "
+                                  "them), then re-run the gate." % region["name"])
     not_ready = ["%s (%s)" % (p["name"], p.get("ready_message") or "Ready condition not True")
                  for p in pools if not _nodepool_ready(p)]
     if not_ready:
@@ -342,7 +335,9 @@ def check_karpenter(region, plan):
     names = region.get("workspace_nodepools") or [p["name"] for p in pools]
     workspace_pools = [p for p in pools if p["name"] in names]
     if not workspace_pools:
-        return result(KARPENTER, region["name"], "fail", "none of the workspace NodePools %s exists" % names, details)
+        return result(KARPENTER, region["name"], "fail", "none of the workspace NodePools %s exists" % names, details,
+                      remediation="Create the workspace NodePool(s) %s in %s, or set workspace_nodepools for this "
+                                  "host to the pools workspaces run on." % (", ".join(names), region["name"]))
     limits_cpu, limits_mem = _sum_limits(workspace_pools)
     details.update({"workspace_nodepools": names, "need_vcpu": need_cpu, "need_memory_gib": need_mem,
                     "limit_vcpu": limits_cpu,
@@ -355,8 +350,9 @@ def check_karpenter(region, plan):
     if short:
         return result(KARPENTER, region["name"], "fail", "NodePool limits cannot hold the plan for %s users: %s" % (
             plan.get("expected_users"), "; ".join(short)), details,
-            remediation="Raise spec.limits of the workspace NodePool(s) to at least %s vCPU and %sGi memory "
-                        "(playbooks/scale_for_workshop.yml sets them from the plan)." % (need_cpu, need_mem))
+            remediation="Raise spec.limits of NodePool(s) %s in %s to at least %s vCPU and %sGi memory in "
+                        "total (playbooks/scale_for_workshop.yml sets them from the plan)." % (
+                            ", ".join(p["name"] for p in workspace_pools), region["name"], need_cpu, need_mem))
     return result(KARPENTER, region["name"], "pass", "%d NodePool(s) Ready; limits %s vCPU / %s GiB hold the plan "
                   "(%s / %s)" % (len(pools), _fmt_limit(limits_cpu), _fmt_limit(limits_mem), need_cpu, need_mem),
                   details)
@@ -396,8 +392,13 @@ def check_litellm_capacity(region, plan, deployment_key):
         return result(LITELLM_CAPACITY, region["name"], "warn", "LiteLLM Deployment %s not found; the plan needs %s "
                       "replicas" % (deployment_key, need), details)
     if need is not None and ready < need:
+        namespace, dummy_slash, name = deployment_key.partition("/")
         return result(LITELLM_CAPACITY, region["name"], "warn", "%d ready LiteLLM replicas, the plan for %s users "
-                      "needs %d" % (ready, plan.get("expected_users"), need), details)
+                      "needs %d" % (ready, plan.get("expected_users"), need), details,
+                      remediation="Not a blocker: LiteLLM will serve the workshop with less headroom. Scale "
+                                  "Deployment %s to %d replicas (playbooks/scale_for_workshop.yml, or `kubectl -n %s "
+                                  "scale deployment/%s --replicas=%d`)." % (deployment_key, need, namespace, name,
+                                                                             need))
     return result(LITELLM_CAPACITY, region["name"], "pass", "%d ready LiteLLM replicas (plan %s)" % (ready, need),
                   details)
 
@@ -451,44 +452,193 @@ def check_rotation_window(region, cronjob_key, workshop_start, workshop_end):
                       % (cronjob_key, err), details)
     details["runs_in_window"] = [isoformat(r) for r in runs]
     if runs:
+        namespace, dummy_slash, name = cronjob_key.partition("/")
         return result(ROTATION, region["name"], "fail", "rotation CronJob %s (%s) runs %s%d time(s) during the "
                       "workshop, first at %s; each rotation restarts every workspace" % (
                           cronjob_key, cronjob.get("schedule"), "at least " if len(runs) >= 20 else "", len(runs),
-                          isoformat(runs[0])), details)
+                          isoformat(runs[0])), details,
+                      remediation="Suspend CronJob %s for the workshop window: playbooks/scale_for_workshop.yml "
+                                  "does it and post_workshop.yml resumes it, or `kubectl -n %s patch cronjob %s -p "
+                                  "'{\"spec\":{\"suspend\":true}}'`." % (cronjob_key, namespace, name))
     return result(ROTATION, region["name"], "pass", "rotation CronJob %s (%s) does not run during the workshop"
                   % (cronjob_key, cronjob.get("schedule")), details)
 
 
-# --- the whole gate ------------------------------------------------------------------------------------------------
+# --- provisioner versions ------------------------------------------------------------------------------------------
+def check_provisioner_version(target, coder, organization=None):
+    """Every provisioner daemon of the workshop organization reports the primary's full version: a daemon on
+    another build can import templates differently (Coder itself warns only on a major.minor mismatch)."""
+    primary = (coder.get("buildinfo") or {}).get("version")
+    org = default_organization(coder, organization)
+    if org is None:
+        return result(PROVISIONER_VERSION, target, "fail", "organization %r not found in Coder"
+                      % (organization or "(default)"))
+    daemons = (coder.get("provisioner_daemons") or {}).get(org) or []
+    online = [d for d in daemons if d.get("status") != "offline"]
+    other = ["%s (%s)" % (d.get("name"), d.get("version") or "no version") for d in online
+             if d.get("version") != primary]
+    details = {"organization": org, "primary_version": primary, "online": len(online),
+               "other_versions": other}
+    if not online:
+        return result(PROVISIONER_VERSION, target, "pass", "no online provisioner daemons in %s to compare (see "
+                      "provisioners.capacity)" % org, details)
+    if other:
+        return result(PROVISIONER_VERSION, target, "fail", "%d of %d online provisioner daemons in %s do not run %s: "
+                      "%s" % (len(other), len(online), org, primary, ", ".join(other[:5])), details,
+                      remediation="Roll the provisioner Deployment(s) of organization %s onto the primary's image "
+                                  "(%s) so every daemon reports %s." % (org, primary, primary))
+    return result(PROVISIONER_VERSION, target, "pass", "all %d online provisioner daemons in %s run %s"
+                  % (len(online), org, primary), details)
+
+
+# --- declarations: each check once, with the judge the generic judge calls -----------------------------------------
+def _window(ctx):
+    return ctx.memo("workshop_window", lambda: time_window(ctx.settings["workshop_start"],
+                                                           ctx.settings["workshop_duration_hours"]))
+
+
+def _reference(ctx):
+    return ctx.memo("control_plane_digest", lambda: control_plane_digest(ctx.regions))
+
+
+def _plan(ctx):
+    return ctx.facts.get("plan") or {}
+
+
+def _judge_mirror(ctx):
+    return check_mirror_current(ctx.region)
+
+
+def _judge_running(ctx):
+    return check_running_match(ctx.region, *_reference(ctx))
+
+
+def _judge_proxy_version(ctx):
+    return check_proxy_version(ctx.region, ctx.facts["coder"])
+
+
+def _judge_health(ctx):
+    return check_health(ctx.target, ctx.facts["coder"])
+
+
+def _judge_provisioners(ctx):
+    deployments = ["%s/%s" % (d.get("namespace"), d.get("name")) if isinstance(d, dict) else d
+                   for d in ctx.settings.get("provisioner_deployments") or ()]
+    return check_provisioners(ctx.target, ctx.facts["coder"], _plan(ctx),
+                              ctx.settings.get("coder_organization") or None, deployments)
+
+
+def _judge_provisioner_version(ctx):
+    return check_provisioner_version(ctx.target, ctx.facts["coder"], ctx.settings.get("coder_organization") or None)
+
+
+def _judge_storage(ctx):
+    return check_storage(ctx.region, ctx.settings["storage_warn_pct"], ctx.settings["storage_fail_pct"])
+
+
+def _judge_key_expiry(ctx):
+    dummy_start, end = _window(ctx)
+    return check_key_expiry(ctx.target, ctx.facts["litellm"], parse_timestamp(ctx.now), end,
+                            ctx.settings["key_expiry_margin_hours"], ctx.settings["key_expiry_warn_days"])
+
+
+def _judge_rotation(ctx):
+    start, end = _window(ctx)
+    return check_rotation_window(ctx.region, ctx.settings["litellm_rotation_cronjob"], start, end)
+
+
+def _judge_karpenter(ctx):
+    return check_karpenter(ctx.region, _plan(ctx))
+
+
+def _judge_litellm_capacity(ctx):
+    return check_litellm_capacity(ctx.region, _plan(ctx), ctx.settings["litellm_deployment"])
+
+
+def _judge_templates(ctx):
+    return check_templates(ctx.facts.get("coder") or {}, ctx.settings.get("workshop_templates") or [])
+
+
+declare(
+    MIRROR, FAMILY, "5.2", ("REL08-BP05", "OPS07-BP02"), "critical", ("images",), "region",
+    "The region's ECR mirror holds the upstream tag's current digest",
+    "Copy the upstream tag into this region's ECR with all platforms (`skopeo copy --all`), then roll the Coder "
+    "Deployments of the region so pods pull it.", _judge_mirror,
+    fails_when="the region's ECR does not hold the upstream tag's current digest")
+declare(
+    RUNNING, FAMILY, "3.1", ("REL08-BP04", "OPS07-BP02"), "critical", ("cluster.pods",), "region",
+    "Coder server, proxy and provisioner pods run the control plane's image digest",
+    "Roll the listed Deployments after the mirror is current (`kubectl rollout restart`) so every pod runs the "
+    "control plane's digest.", _judge_running, caused_by=(MIRROR,),
+    fails_when="a Coder server/proxy/provisioner pod runs a digest other than the control plane's")
+declare(
+    PROXY_VERSION, FAMILY, "3.1", ("REL08-BP04", "OPS07-BP02"), "critical", ("coder.buildinfo", "coder.proxies"),
+    "proxy", "Each workspace proxy reports the primary's full version string",
+    "Upgrade the proxy to the primary's exact build (same image digest), then check `coder wsproxy ls`.",
+    _judge_proxy_version, caused_by=(RUNNING,),
+    fails_when="a proxy's full version string differs from the primary's")
+declare(
+    HEALTH, FAMILY, "3.4", ("REL11-BP01", "REL06-BP01"), "high", ("coder.health",), "control_plane",
+    "Coder's deployment health report is healthy",
+    "Open /api/v2/debug/health (or the Health page), fix each failing section listed in the details.",
+    _judge_health, fails_when="`/api/v2/debug/health` is unhealthy (warn on warnings)")
+declare(
+    PROVISIONERS, FAMILY, "3.5", ("REL07-BP03", "REL07-BP04"), "critical",
+    ("coder.organizations", "coder.provisioner_daemons", "plan"), "control_plane",
+    "Enough online provisioner daemons in the workshop organization",
+    "Scale the workshop organization's provisioner Deployment to the plan (playbooks/scale_for_workshop.yml).",
+    _judge_provisioners, fails_when="online workshop-org provisioners < the plan's need")
+declare(
+    STORAGE, FAMILY, "3.3", ("REL06-BP01", "REL07-BP03"), "critical", ("cluster.nodes",), "region",
+    "Every node has ephemeral-storage headroom",
+    "Drain and replace the listed nodes, or raise the EC2NodeClass root volume size; find what fills the disk "
+    "with the kubelet stats summary.", _judge_storage,
+    warn_remediation="Not a blocker yet: watch the listed nodes during the workshop, and find what fills their disks "
+                     "(kubelet stats summary) before they reach the fail threshold; replacing them now is optional.",
+    fails_when="a node at or above 85 % ephemeral storage (warn at 70 %)")
+declare(
+    KEY_EXPIRY, FAMILY, "3.4", ("SEC02-BP03", "OPS07-BP02"), "critical", ("litellm.key",), "control_plane",
+    "The LiteLLM key outlives the workshop",
+    "Rotate the LiteLLM key now (outside the workshop window) to one that expires after the workshop ends plus "
+    "the margin, and update the Secret the workspaces read.", _judge_key_expiry,
+    warn_remediation="The key outlives the workshop but expires soon: schedule its rotation for after the workshop "
+                     "(never inside the window).",
+    fails_when="the key expires before the workshop ends plus a margin (warn within 7 days)")
+declare(
+    ROTATION, FAMILY, "3.4", ("OPS07-BP02", "SEC02-BP03"), "critical", ("cluster.cronjobs",), "control_plane",
+    "The LiteLLM key-rotation CronJob does not run during the workshop",
+    "Suspend the rotation CronJob for the workshop window (playbooks/scale_for_workshop.yml does it and "
+    "post_workshop.yml resumes it).", _judge_rotation,
+    fails_when="the rotation CronJob runs inside the workshop window and is not suspended")
+declare(
+    KARPENTER, FAMILY, "3.5", ("REL01-BP06", "REL07-BP01"), "high", ("cluster.nodepools", "plan"), "region",
+    "Karpenter NodePools are Ready and their limits hold the plan",
+    "Fix the NodePool's Ready condition (see its status in the details).", _judge_karpenter,
+    fails_when="a NodePool is not Ready, or workspace NodePool limits cannot hold the plan")
+declare(
+    LITELLM_CAPACITY, FAMILY, "3.5", ("REL07-BP03",), "medium", ("cluster.deployments", "plan"), "control_plane",
+    "LiteLLM replicas meet the plan",
+    "Scale the LiteLLM Deployment to the plan's replicas (playbooks/scale_for_workshop.yml).",
+    _judge_litellm_capacity,
+    fails_when="LiteLLM ready replicas below the plan (warn)")
+declare(
+    TEMPLATES, FAMILY, "3.4", ("OPS07-BP02", "REL08-BP02"), "critical", ("coder.templates",), "global",
+    "Workshop templates exist, are not deprecated, and their active version imported",
+    "Push or un-deprecate the template, and promote a version whose import job succeeded "
+    "(`coder templates versions list <template>`).", _judge_templates,
+    fails_when="a workshop template is missing, deprecated, or its active version's import failed")
+declare(
+    PROVISIONER_VERSION, FAMILY, "3.1", ("REL08-BP04", "OPS07-BP02"), "high",
+    ("coder.buildinfo", "coder.organizations", "coder.provisioner_daemons"), "control_plane",
+    "The workshop organization's provisioner daemons run the primary's version",
+    "Roll the workshop organization's provisioner Deployment onto the primary's image.",
+    _judge_provisioner_version, caused_by=(RUNNING,),
+    fails_when="an online workshop-org provisioner daemon reports a version other than the primary's")
+
+CHECK_IDS = (MIRROR, RUNNING, PROXY_VERSION, HEALTH, PROVISIONERS, STORAGE, KEY_EXPIRY, ROTATION, KARPENTER,
+             LITELLM_CAPACITY, TEMPLATES, PROVISIONER_VERSION)
+
+
 def judge(gate):
     """All pre-workshop check results for the gate input described in the module docstring."""
-    settings = gate["settings"]
-    now = parse_timestamp(gate["now"])
-    start, end = time_window(settings["workshop_start"], settings["workshop_duration_hours"])
-    coder, plan = gate.get("coder") or {}, gate.get("plan") or {}
-    regions = list(gate["regions"])
-    gathered = set(r["name"] for r in regions)
-    for name in gate.get("region_names") or []:
-        if name not in gathered:  # the host dropped out of the play before its facts were recorded
-            lost = {"failed": True, "msg": "no facts were gathered for %s (its tasks failed; see the play output)"
-                    % name}
-            regions.append({"name": name, "role": "unknown", "images": lost, "cluster": lost})
-    reference, reference_cause, server_digests = control_plane_digest(regions)
-    results = []
-    for region in regions:
-        results.append(check_mirror_current(region))
-        results.append(check_running_match(region, reference, reference_cause, server_digests))
-        if region.get("proxy_name"):
-            results.append(check_proxy_version(region, coder))
-        results.append(check_storage(region, settings["storage_warn_pct"], settings["storage_fail_pct"]))
-        results.append(check_karpenter(region, plan))
-        if region.get("role") == "control_plane":
-            name = region["name"]
-            results.append(check_health(name, coder))
-            results.append(check_provisioners(name, coder, plan, settings.get("coder_organization") or None))
-            results.append(check_key_expiry(name, gate.get("litellm"), now, end,
-                                            settings["key_expiry_margin_hours"], settings["key_expiry_warn_days"]))
-            results.append(check_rotation_window(region, settings["litellm_rotation_cronjob"], start, end))
-            results.append(check_litellm_capacity(region, plan, settings["litellm_deployment"]))
-    results.append(check_templates(coder, settings.get("workshop_templates") or []))
-    return results
+    return judge_checks(gate, [FAMILY])

@@ -22,30 +22,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import (
-    error_result, gather_failure, register, result, worst,
+    declare, error_result, gather_failure, judge_checks, result, worst,
 )
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners.state_backend import (
     LOCK_HASH_KEY, current_version_expiring_rules, uses_dynamodb, uses_lockfile,
 )
 
-ENCRYPTED = register(
-    "state_backend.encrypted", "1.5", "Terraform state is encrypted at rest with a customer managed KMS key",
-    "Run playbooks/bootstrap_state_backend.yml: it sets SSE-KMS with the backend's customer managed key (bucket key "
-    "on) as the bucket's default encryption and the same key on the lock table; then re-write old state objects "
-    "(`terraform state push` or `aws s3 cp s3://<bucket>/<key> s3://<bucket>/<key> --sse aws:kms --sse-kms-key-id "
-    "<key arn>`).")
-VERSIONED = register(
-    "state_backend.versioned", "1.1", "The state bucket keeps every version of the state",
-    "Enable versioning on the state bucket (`aws s3api put-bucket-versioning --bucket <bucket> "
-    "--versioning-configuration Status=Enabled`) and remove lifecycle rules that expire current versions.")
-LOCKING = register(
-    "state_backend.locking", "1.2", "Terraform state locking is in place",
-    "Run playbooks/bootstrap_state_backend.yml (it creates the LockID table with point-in-time recovery, and/or "
-    "writes use_lockfile = true into backend.hcl), then `terraform init -reconfigure -backend-config=backend.hcl`.")
-REPLICATED = register(
-    "state_backend.replicated", "1.4", "Terraform state is replicated to a versioned, encrypted bucket in another region",
-    "Run playbooks/bootstrap_state_backend.yml with state_backend_dr_region set: it creates the replica bucket, the "
-    "replication role (decrypt with the source key, encrypt with the replica key) and the replication rule.")
+FAMILY = "state_backend"
+ENCRYPTED = "state_backend.encrypted"
+VERSIONED = "state_backend.versioned"
+LOCKING = "state_backend.locking"
+REPLICATED = "state_backend.replicated"
 
 DEFAULT_LOCKING = "dynamodb"
 
@@ -299,9 +286,64 @@ def check_replicated(facts, target):
     return result(REPLICATED, target, "fail", "; ".join(evaluated[0]["problems"]), details)
 
 
+# --- declarations ----------------------------------------------------------------------------------------------
+def _settings(ctx):
+    return {"locking": ctx.settings.get("state_backend_locking") or DEFAULT_LOCKING}
+
+
+def _judge_encrypted(ctx):
+    return check_encrypted(ctx.facts["state_backend"], ctx.target, _settings(ctx))
+
+
+def _judge_versioned(ctx):
+    return check_versioned(ctx.facts["state_backend"], ctx.target)
+
+
+def _judge_locking(ctx):
+    return check_locking(ctx.facts["state_backend"], ctx.target, _settings(ctx))
+
+
+def _judge_replicated(ctx):
+    return check_replicated(ctx.facts["state_backend"], ctx.target)
+
+
+declare(
+    ENCRYPTED, FAMILY, "1.5", ("SEC08-BP01", "SEC08-BP02"), "high", ("state_backend.bucket",), "control_plane",
+    "Terraform state is encrypted at rest with a customer managed KMS key",
+    "Run playbooks/bootstrap_state_backend.yml: it sets SSE-KMS with the backend's customer managed key (bucket key "
+    "on) as the bucket's default encryption and the same key on the lock table; then re-write old state objects "
+    "(`terraform state push` or `aws s3 cp s3://<bucket>/<key> s3://<bucket>/<key> --sse aws:kms --sse-kms-key-id "
+    "<key arn>`).",
+    _judge_encrypted,
+    fails_when="the bucket, state object or lock table is not encrypted with a customer-managed KMS key")
+declare(
+    VERSIONED, FAMILY, "1.1", ("REL09-BP01", "REL09-BP03"), "high", ("state_backend.bucket",), "control_plane",
+    "The state bucket keeps every version of the state",
+    "Enable versioning on the state bucket (`aws s3api put-bucket-versioning --bucket <bucket> "
+    "--versioning-configuration Status=Enabled`) and remove lifecycle rules that expire current versions.",
+    _judge_versioned,
+    fails_when="versioning is off or suspended, or a lifecycle rule expires current versions")
+declare(
+    LOCKING, FAMILY, "1.2", ("OPS05-BP01", "REL08-BP05"), "high", ("state_backend",), "control_plane",
+    "Terraform state locking is in place",
+    "Run playbooks/bootstrap_state_backend.yml (it creates the LockID table with point-in-time recovery, and/or "
+    "writes use_lockfile = true into backend.hcl), then `terraform init -reconfigure -backend-config=backend.hcl`.",
+    _judge_locking,
+    fails_when="no DynamoDB lock table with LockID (and PITR), or no S3 lockfile in backend.hcl, as `locking` asks")
+declare(
+    REPLICATED, FAMILY, "1.4", ("REL09-BP03", "REL13-BP02"), "medium", ("state_backend.bucket",), "control_plane",
+    "Terraform state is replicated to a versioned, encrypted bucket in another region",
+    "Run playbooks/bootstrap_state_backend.yml with state_backend_dr_region set: it creates the replica bucket, the "
+    "replication role (decrypt with the source key, encrypt with the replica key) and the replication rule.",
+    _judge_replicated,
+    fails_when="no replication rule to a versioned, KMS-encrypted bucket in another region")
+
+CHECK_IDS = (ENCRYPTED, VERSIONED, LOCKING, REPLICATED)
+
+
 def judge_state_backend(facts, target, settings=None):
     """Every state backend check for one primary region's gathered facts."""
-    settings = settings or {}
     facts = facts if isinstance(facts, dict) else {"failed": True, "msg": "no state backend facts were gathered"}
-    return [check_encrypted(facts, target, settings), check_versioned(facts, target),
-            check_locking(facts, target, settings), check_replicated(facts, target)]
+    gate = {"state_backend": facts, "regions": [{"name": target, "role": "control_plane"}],
+            "settings": {"state_backend_locking": (settings or {}).get("locking")}}
+    return judge_checks(gate, [FAMILY])

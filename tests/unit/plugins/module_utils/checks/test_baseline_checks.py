@@ -8,7 +8,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import baseline as bc
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG, catalog_rows, expected_targets
 
 NOW = "2026-11-25T10:00:00Z"
 CMK = "arn:aws:kms:us-east-2:123456789012:key/1111"
@@ -357,13 +357,16 @@ def test_lb_tls_unreadable_listeners():
 
 
 # --- all together --------------------------------------------------------------------------------------------------
-def test_judge_baseline_orders_regions_and_adds_the_global_check():
+def test_judge_baseline_judges_every_declared_check_at_its_targets():
     by_region = {"us-west-2": facts(), "us-east-2": facts(rds=rds([cluster()]))}
     results = bc.judge_baseline(by_region, {"now": NOW, "allowed_public_ports": None})
-    assert [(r["id"], r["target"]) for r in results][:2] == [("rds.encryption_cmk", "us-east-2"),
-                                                             ("secrets.rotation_enabled", "us-east-2")]
-    assert len(results) == 13 and results[-1]["target"] == "global"
-    assert results[0]["status"] == "pass"
+    regions = [{"name": "us-east-2"}, {"name": "us-west-2"}]
+    expected = sorted((entry["id"], target) for entry in catalog_rows([bc.FAMILY])
+                      for target in expected_targets(entry, regions))
+    assert sorted((r["id"], r["target"]) for r in results) == expected
+    assert ("tls.s3_deny_insecure", "global") in expected
+    by_key = dict(((r["id"], r["target"]), r) for r in results)
+    assert by_key[("rds.encryption_cmk", "us-east-2")]["status"] == "pass"
     assert set(r["id"] for r in results) == set(bc.BASELINE_CHECKS)
 
 

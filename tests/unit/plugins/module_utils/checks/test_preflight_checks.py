@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import preflight as pc
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG, STATUSES
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG, RESULT_KEYS, STATUSES
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat, parse_timestamp
 
 NOW = parse_timestamp("2026-11-25T10:00:00Z")
@@ -58,7 +58,8 @@ def coder(version="v2.26.0-devel+7f3c1e2", proxies=None, daemons=6, health=None,
         "health": health or {"healthy": True, "severity": "ok", "coder_version": version, "sections": {}},
         "proxies": proxies if proxies is not None else [{"name": "oregon", "version": version, "status": "ok"}],
         "organizations": [{"id": "1", "name": "coder", "is_default": True}, {"id": "2", "name": "demo"}],
-        "provisioner_daemons": {"coder": [{"name": "p%d" % i, "status": "idle"} for i in range(daemons)],
+        "provisioner_daemons": {"coder": [{"name": "p%d" % i, "status": "idle", "version": version}
+                                           for i in range(daemons)],
                                 "demo": [{"name": "d0", "status": "idle"}]},
         "pending_jobs": {"coder": 0},
         "templates": templates if templates is not None else [
@@ -84,10 +85,11 @@ def test_every_check_has_requirement_runbook_and_remediation():
 
 def test_result_has_the_common_shape_and_remediation_only_when_action_is_needed():
     passed = pc.check_mirror_current({"name": "us-east-2", "images": images()})
-    assert set(passed) == {"id", "requirement", "target", "status", "summary", "details", "remediation", "runbook"}
+    assert set(passed) == set(RESULT_KEYS)
     assert passed["status"] == "pass" and passed["remediation"] == ""
     failed = pc.check_mirror_current({"name": "us-west-2", "images": images(ecr=STALE)})
-    assert failed["remediation"].startswith("Copy the upstream tag")
+    assert failed["remediation"].startswith("Copy ghcr.io/coder/coder-preview:latest into ECR coder-preview:latest "
+                                            "of us-west-2")
 
 
 def test_unknown_status_is_refused():
@@ -375,7 +377,10 @@ def test_judge_with_coder_down_errors_only_coder_checks():
                                                 "provisioner_daemons", "pending_jobs", "templates"))}
     results = pc.judge(gate(coder=down))
     errored = sorted(set(r["id"] for r in results if r["status"] == "error"))
-    assert errored == ["coder.health", "provisioners.capacity", "proxies.version_match", "templates.ready"]
+    # Exactly the checks that read a Coder section, as the catalog declares them.
+    assert errored == sorted(i for i, e in CATALOG.items() if e["family"] == "preflight"
+                             and any(r.startswith("coder.") for r in e["reads"]))
+    assert "coder.health" in errored and "provisioners.version_match" in errored
     assert all("Connection refused" in r["summary"] for r in results if r["status"] == "error")
     assert all(r["status"] == "pass" for r in results if r["status"] != "error")
 

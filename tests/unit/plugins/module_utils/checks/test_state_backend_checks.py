@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import state_backend as sbc
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import CATALOG, RESULT_KEYS
 
 TARGET = "us-east-2"
 KEY = "arn:aws:kms:us-east-2:123456789012:key/1111"
@@ -73,7 +73,7 @@ def test_catalog_entries_and_result_shape():
     for item in results:
         assert item["status"] == "pass", item
         assert item["target"] == TARGET
-        assert set(item) == {"id", "requirement", "target", "status", "summary", "details", "remediation", "runbook"}
+        assert set(item) == set(RESULT_KEYS)
 
 
 def test_healthy_summaries_say_what_was_verified():
