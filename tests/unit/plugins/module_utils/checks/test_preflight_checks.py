@@ -393,3 +393,42 @@ def test_karpenter_counts_only_the_workspace_nodepools_when_named():
     assert "vCPU limit 64 < 160" in pc.check_karpenter(named, PLAN)["summary"]
     missing = dict(region, workspace_nodepools=["gpu"])
     assert "none of the workspace NodePools" in pc.check_karpenter(missing, PLAN)["summary"]
+
+
+# --- provisioners.version_match (added through the registry alone) -------------------------------------------------
+def test_provisioner_version_passes_when_every_online_daemon_runs_the_primary_build():
+    passed = pc.check_provisioner_version("us-east-2", coder())
+    assert passed["status"] == "pass" and "all 6 online provisioner daemons in coder run" in passed["summary"]
+
+
+def test_provisioner_version_fails_naming_each_daemon_on_another_build_and_ignores_offline_ones():
+    facts = coder()
+    daemons = facts["provisioner_daemons"]["coder"]
+    daemons[0]["version"] = "v2.26.0-devel+1a2b3c4"  # the previous build: same minor, Coder does not flag it
+    daemons[1]["version"] = None
+    daemons[2].update(status="offline", version="v2.25.0")  # offline daemons take no jobs
+    failed = pc.check_provisioner_version("us-east-2", facts)
+    assert failed["status"] == "fail"
+    assert "2 of 5 online provisioner daemons in coder" in failed["summary"]
+    assert "p0 (v2.26.0-devel+1a2b3c4)" in failed["summary"] and "p1 (no version)" in failed["summary"]
+    assert "p2" not in failed["summary"]
+    assert "organization coder" in failed["remediation"] and "v2.26.0-devel+7f3c1e2" in failed["remediation"]
+
+
+def test_provisioner_version_uses_the_named_organization_and_fails_when_it_is_missing():
+    facts = coder()
+    facts["provisioner_daemons"]["demo"][0]["version"] = "v2.26.0-devel+7f3c1e2"
+    assert pc.check_provisioner_version("us-east-2", facts, "demo")["status"] == "pass"
+    assert pc.check_provisioner_version("us-east-2", facts, "nope")["status"] == "fail"
+
+
+def test_provisioner_version_with_no_online_daemon_leaves_it_to_the_capacity_check():
+    facts = coder(daemons=0)
+    result = pc.check_provisioner_version("us-east-2", facts)
+    assert result["status"] == "pass" and "provisioners.capacity" in result["summary"]
+
+
+def test_provisioner_version_is_error_when_coder_could_not_say():
+    results = pc.judge(gate(coder=coder(errors={"provisioner_daemons": "Coder API GET ...: HTTP 500"})))
+    row = next(r for r in results if r["id"] == "provisioners.version_match")
+    assert row["status"] == "error" and "HTTP 500" in row["summary"]
