@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REPO, run_gate, statuses
+from conftest import REPO, Sandbox, run_gate, statuses
 from moto_patches import iam_audit_records
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -332,3 +332,43 @@ def test_the_playbook_renders_what_the_unit_test_checks(world):
     spec.loader.exec_module(unit)
     for name in USERS.values():
         assert world.documents[name] == unit.render(name, unit.sandbox_variables())[1], name
+
+
+EIGHT_REGIONS = ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1",
+                 "ap-south-1")
+
+
+def _eight_region_inventory(path):
+    """One control plane and seven proxy regions, local connection, no sandbox: nothing here calls AWS."""
+    hosts = dict((region, {"aws_region": region}) for region in EIGHT_REGIONS)
+    path.write_text(json.dumps({"all": {
+        "children": {"control_plane": {"hosts": {"us-east-2": hosts.pop("us-east-2")}},
+                     "proxy_regions": {"hosts": hosts}},
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}))
+    return path
+
+
+@pytest.mark.timeout(300)
+def test_a_policy_over_the_managed_policy_quota_is_refused_before_any_write(tmp_path):
+    """With eight regions the baseline policy outgrows IAM's 6,144 characters: iam_policies.yml stops before it writes
+    a file or creates a policy, names the policy, its size and iam_policies_any_region; with that switch on, every
+    policy fits and is written."""
+    sandbox = Sandbox("none", tmp_path / "no-sandbox")  # only for its playbook runner: no sandbox is started
+    inventory = _eight_region_inventory(tmp_path / "eight-regions.json")
+    common = ("-e", "iam_policies_account_id=123456789012", "-e", "iam_policies_create=false")
+    refused_dir, written_dir = tmp_path / "refused", tmp_path / "written"
+    refused = sandbox.playbook("iam_policies.yml", tmp_path, *common, "-e", "iam_policies_output_dir=%s" % refused_dir,
+                               inventory=inventory)
+    assert refused.returncode != 0, refused.output[-3000:]
+    sizes = re.findall(r"security-baseline renders to (\d+) characters, more than IAM's 6,144", refused.output)
+    assert sizes and int(sizes[0]) > 6144, refused.output[-3000:]
+    assert "it lists 8 regions" in refused.output and "-e iam_policies_any_region=true" in refused.output
+    assert not refused_dir.exists()  # refused before the output directory, let alone a policy
+    assert "Create or update each customer-managed policy" not in refused.output
+    written = sandbox.playbook("iam_policies.yml", tmp_path, *common, "-e", "iam_policies_output_dir=%s" % written_dir,
+                               "-e", "iam_policies_any_region=true", inventory=inventory)
+    assert written.returncode == 0, written.output[-3000:]
+    for name in USERS.values():
+        document = (written_dir / ("%s.json" % name)).read_text()
+        assert len("".join(document.split())) <= 6144, name
+        assert '"arn:aws:logs:*:123456789012:' in document or name != "security-baseline", document
