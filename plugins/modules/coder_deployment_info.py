@@ -22,34 +22,30 @@ description:
 author:
   - Coder platform team (@coder)
 options:
-  url:
+  coder_url:
     description:
       - Base URL of the Coder deployment (the primary, not a workspace proxy), without C(/api/v2).
       - Falls back to the E(CODER_URL) environment variable.
     type: str
     required: true
-  token:
+    aliases: [url]
+  coder_token:
     description:
       - A Coder session or API token with at least auditor rights (the health report needs them).
       - Falls back to the E(CODER_SESSION_TOKEN) environment variable. Never logged.
     type: str
     required: true
+    aliases: [token]
   templates:
     description:
       - Names of the templates whose active version to inspect (the workshop templates).
     type: list
     elements: str
     default: []
-  timeout:
-    description: Seconds to wait for each HTTP response.
-    type: int
-    default: 10
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - coder.ai_platform.gather
+  - coder.ai_platform.http
+  - coder.ai_platform.platform.coder
 """
 
 EXAMPLES = r"""
@@ -63,6 +59,15 @@ EXAMPLES = r"""
 - name: Show the primary's version and how many default-org provisioners are online
   ansible.builtin.debug:
     msg: "{{ coder.buildinfo.version }}: {{ coder.provisioner_daemons.coder | length }} provisioners"
+
+- name: Behind a private CA, with the connection in one module_defaults block for the whole group
+  module_defaults:
+    group/coder.ai_platform.platform:
+      coder_url: https://coder.internal.example
+      coder_token: "{{ vault_coder_token }}"
+      ca_path: /etc/pki/platform-ca.pem
+  coder.ai_platform.coder_deployment_info:
+    templates: [ai-workshop]
 """
 
 RETURN = r"""
@@ -115,24 +120,22 @@ templates:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.clients.coder_api import CoderClient, gather_deployment
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_args import (
+    HTTP_REQUIRED_BY, check_http_params, coder_connection_spec, http_argument_spec, http_client_options,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True, fallback=(env_fallback, ["CODER_URL"])),
-            token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["CODER_SESSION_TOKEN"])),
-            templates=dict(type="list", elements="str", default=[]),
-            timeout=dict(type="int", default=10),
-            validate_certs=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    client = CoderClient(module.params["url"], module.params["token"], timeout=module.params["timeout"],
-                         validate_certs=module.params["validate_certs"])
+    argument_spec = coder_connection_spec()
+    argument_spec.update(templates=dict(type="list", elements="str", default=[]))
+    argument_spec.update(http_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, required_by=HTTP_REQUIRED_BY, supports_check_mode=True)
+    check_http_params(module, urls=["coder_url"])
+    client = CoderClient(module.params["coder_url"], module.params["coder_token"],
+                         **http_client_options(module.params, bound_task=True))
     facts = gather_deployment(client, module.params["templates"])
     module.exit_json(changed=False, **facts)
 

@@ -41,12 +41,9 @@ options:
   ecr_registry_id:
     description: The AWS account ID that owns the ECR registry, when it is not the caller's.
     type: str
-  timeout:
-    description: Seconds to wait for each registry HTTP response.
-    type: int
-    default: 10
 extends_documentation_fragment:
   - coder.ai_platform.gather
+  - coder.ai_platform.http.aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -88,13 +85,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_args import (
+    HTTP_REQUIRED_BY, check_http_params, http_argument_spec, http_client_options,
+)
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError
 from ansible_collections.coder.ai_platform.plugins.module_utils.clients.oci_registry import (
     manifest_digest, parse_image_reference, registry_url,
 )
 
 
-def upstream_digest(params):
+def upstream_digest(params, http_options):
     try:
         ref = parse_image_reference(params["upstream_image"])
     except ValueError as err:
@@ -103,8 +103,7 @@ def upstream_digest(params):
             "tag": ref["tag"], "digest": None, "error": None}
     base = params["upstream_registry_url"] or registry_url(ref["registry"])
     try:
-        side["digest"] = manifest_digest(base, ref["repository"], ref["digest"] or ref["tag"],
-                                         timeout=params["timeout"], validate_certs=params["validate_certs"])
+        side["digest"] = manifest_digest(base, ref["repository"], ref["digest"] or ref["tag"], **http_options)
     except ApiError as err:
         side["error"] = err.message
     return side
@@ -132,18 +131,18 @@ def ecr_digest(module, repository, tag, registry_id):
 
 
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            upstream_image=dict(type="str", required=True),
-            upstream_registry_url=dict(type="str"),
-            ecr_repository=dict(type="str", required=True),
-            ecr_tag=dict(type="str"),
-            ecr_registry_id=dict(type="str"),
-            timeout=dict(type="int", default=10),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        upstream_image=dict(type="str", required=True),
+        upstream_registry_url=dict(type="str"),
+        ecr_repository=dict(type="str", required=True),
+        ecr_tag=dict(type="str"),
+        ecr_registry_id=dict(type="str"),
     )
-    upstream = upstream_digest(module.params)
+    # validate_certs is the AWS common option; it applies to the registry calls too.
+    argument_spec.update(http_argument_spec(validate_certs=False))
+    module = AnsibleAWSModule(argument_spec=argument_spec, required_by=HTTP_REQUIRED_BY, supports_check_mode=True)
+    check_http_params(module)
+    upstream = upstream_digest(module.params, http_client_options(module.params, bound_task=True))
     tag = module.params["ecr_tag"] or upstream.get("tag") or "latest"
     ecr = ecr_digest(module, module.params["ecr_repository"], tag, module.params["ecr_registry_id"])
     module.exit_json(changed=False, upstream=upstream, ecr=ecr)

@@ -21,28 +21,24 @@ description:
 author:
   - Coder platform team (@coder)
 options:
-  url:
+  litellm_url:
     description: Base URL of the LiteLLM proxy. Falls back to E(LITELLM_URL).
     type: str
     required: true
-  master_key:
+    aliases: [url]
+  litellm_master_key:
     description: The proxy's master (admin) key. Falls back to E(LITELLM_MASTER_KEY). Never logged.
     type: str
     required: true
+    aliases: [master_key]
   key:
     description: The virtual key the workspaces use, whose expiry to read. Falls back to E(LITELLM_KEY). Never logged.
     type: str
     required: true
-  timeout:
-    description: Seconds to wait for the HTTP response.
-    type: int
-    default: 10
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
 extends_documentation_fragment:
   - coder.ai_platform.gather
+  - coder.ai_platform.http
+  - coder.ai_platform.platform.litellm
 """
 
 EXAMPLES = r"""
@@ -73,24 +69,22 @@ errors:
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_args import (
+    HTTP_REQUIRED_BY, check_http_params, http_argument_spec, http_client_options, litellm_connection_spec,
+)
 from ansible_collections.coder.ai_platform.plugins.module_utils.clients.litellm_api import key_info
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True, fallback=(env_fallback, ["LITELLM_URL"])),
-            master_key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["LITELLM_MASTER_KEY"])),
-            key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["LITELLM_KEY"])),
-            timeout=dict(type="int", default=10),
-            validate_certs=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
+    argument_spec = litellm_connection_spec()
+    argument_spec.update(key=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["LITELLM_KEY"])))
+    argument_spec.update(http_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, required_by=HTTP_REQUIRED_BY, supports_check_mode=True)
+    check_http_params(module, urls=["litellm_url"])
     params = module.params
     try:
-        info = key_info(params["url"], params["master_key"], params["key"], timeout=params["timeout"],
-                        validate_certs=params["validate_certs"])
+        info = key_info(params["litellm_url"], params["litellm_master_key"], params["key"],
+                        **http_client_options(params, bound_task=True))
     except ApiError as err:
         module.exit_json(changed=False, key=None, errors={"key": err.message})
     module.exit_json(changed=False, key=info, errors={})

@@ -29,14 +29,16 @@ description:
 author:
   - Coder platform team (@coder)
 options:
-  url:
+  coder_url:
     description: Base URL of the Coder deployment. Falls back to E(CODER_URL).
     type: str
     required: true
-  token:
+    aliases: [url]
+  coder_token:
     description: Coder token of the user the workspaces belong to. Falls back to E(CODER_SESSION_TOKEN). Never logged.
     type: str
     required: true
+    aliases: [token]
   template:
     description: The workshop template to create workspaces from.
     type: str
@@ -104,13 +106,11 @@ options:
     description: Seed of the backoff jitter, for reproducible runs.
     type: int
   timeout:
-    description: Seconds to wait for each HTTP response.
+    description:
+      - Seconds one HTTP call may take, its retries and their backoff included. The rehearsal as a whole is
+        bounded by O(build_timeout_s) and O(cleanup_timeout_s) instead.
     type: int
     default: 30
-  validate_certs:
-    description: Verify the server's TLS certificate.
-    type: bool
-    default: true
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -125,6 +125,8 @@ attributes:
     platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - coder.ai_platform.http
+  - coder.ai_platform.platform.coder
 """
 
 EXAMPLES = r"""
@@ -162,11 +164,14 @@ import os
 import signal
 import threading
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.clients.coder_api import CoderClient
 from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.rehearsal import Rehearsal, Settings
 from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.rehearsal_report import to_markdown
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_args import (
+    HTTP_REQUIRED_BY, check_http_params, coder_connection_spec, http_argument_spec, http_client_options,
+)
 
 
 def ancestors():
@@ -219,30 +224,27 @@ def write_report(report_dir, result):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            url=dict(type="str", required=True, fallback=(env_fallback, ["CODER_URL"])),
-            token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["CODER_SESSION_TOKEN"])),
-            template=dict(type="str", required=True),
-            users=dict(type="int", required=True),
-            arrival_profile=dict(type="list", elements="list"),
-            retry=dict(type="dict", default={}, options=dict(
-                base_s=dict(type="float", default=5), cap_s=dict(type="float", default=60),
-                max_retries=dict(type="int", default=3))),
-            time_scale=dict(type="float", default=1.0),
-            poll_s=dict(type="float", default=2),
-            build_timeout_s=dict(type="float", default=1800),
-            cleanup_timeout_s=dict(type="float", default=900),
-            target_p95_s=dict(type="float", default=120),
-            target_success_rate=dict(type="float", default=0.995),
-            report_dir=dict(type="path", default="./reports"),
-            name_prefix=dict(type="str", default="rh"),
-            seed=dict(type="int"),
-            timeout=dict(type="int", default=30),
-            validate_certs=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
+    argument_spec = coder_connection_spec()
+    argument_spec.update(
+        template=dict(type="str", required=True),
+        users=dict(type="int", required=True),
+        arrival_profile=dict(type="list", elements="list"),
+        retry=dict(type="dict", default={}, options=dict(
+            base_s=dict(type="float", default=5), cap_s=dict(type="float", default=60),
+            max_retries=dict(type="int", default=3))),
+        time_scale=dict(type="float", default=1.0),
+        poll_s=dict(type="float", default=2),
+        build_timeout_s=dict(type="float", default=1800),
+        cleanup_timeout_s=dict(type="float", default=900),
+        target_p95_s=dict(type="float", default=120),
+        target_success_rate=dict(type="float", default=0.995),
+        report_dir=dict(type="path", default="./reports"),
+        name_prefix=dict(type="str", default="rh"),
+        seed=dict(type="int"),
     )
+    argument_spec.update(http_argument_spec(timeout=30))
+    module = AnsibleModule(argument_spec=argument_spec, required_by=HTTP_REQUIRED_BY, supports_check_mode=True)
+    check_http_params(module, urls=["coder_url"])
     params = module.params
     if params["users"] < 1:
         module.fail_json(msg="users must be at least 1, got %d" % params["users"])
@@ -258,8 +260,8 @@ def main():
                             target_success_rate=params["target_success_rate"], seed=params["seed"])
     except ValueError as err:
         module.fail_json(msg="bad rehearsal input: %s" % err)
-    client = CoderClient(params["url"], params["token"], timeout=params["timeout"],
-                         validate_certs=params["validate_certs"])
+    # Per call, not per task: the rehearsal runs for minutes and must still be able to delete what it created.
+    client = CoderClient(params["coder_url"], params["coder_token"], **http_client_options(params))
     rehearsal = Rehearsal(client, settings, os.urandom(3).hex())
     guard(rehearsal)
     result = rehearsal.run()
