@@ -16,7 +16,12 @@ export CODER_AI_SANDBOX_DIR := $(SANDBOX_DIR)
 .PHONY: help venv system-packages demo sandbox-up sandbox-down test unit integration contract lint sanity molecule bench clean
 
 help:
-	@echo "make demo [SCENARIO=sept2024|healthy]   run the pre-workshop gate against the local sandbox"
+	@echo "make demo [SCENARIO=name]               run the pre-workshop gate against the local sandbox, one of:"
+	@echo "    sept2024 (default)  the Sept 2024 incident: stale proxy mirrors and pods, too few provisioners, full disks"
+	@echo "    healthy             everything in order: every check passes"
+	@echo "    baseline_gaps       healthy, with data-protection gaps: unversioned state bucket, RDS key, open SSH"
+	@echo "    stale_pods          mirrors current, but us-west-2's proxy pods still run the previous build"
+	@echo "    platform_only       healthy Coder platform without the state backend and baseline (for molecule)"
 	@echo "make test                                run every test (unit, sandbox integration, lint, sanity, molecule)"
 	@echo "make sandbox-up SCENARIO=... / sandbox-down   start or stop the sandbox alone"
 	@echo "make bench                               measure the gate, the capacity model and a 100-user rehearsal"
