@@ -20,9 +20,12 @@ import bisect
 import heapq
 import math
 import random
+from array import array
 from collections import namedtuple
+from itertools import accumulate
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.stats import mean, percentile
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.stats import (
+    mean, percentile_sorted, pooled_percentile)
 
 # z with P(Z <= z) = 0.95, exactly as the process model writes it, so the model and the Coder fake draw alike.
 Z95 = 1.6448536
@@ -131,130 +134,245 @@ def lognormal_from_p50_p95(p50, p95):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The queue core, shared by the workshop and the steady-state (Erlang-C) simulations
+# Draws: every random quantity of a run, up front, per user, in a fixed order
 # ---------------------------------------------------------------------------------------------------------------
 
-class _Job:
-    __slots__ = ("created", "duration", "owner", "attempt", "started")
-
-    def __init__(self, created, duration, owner=None, attempt=0):
-        self.created = created
-        self.duration = duration
-        self.owner = owner
-        self.attempt = attempt
-        self.started = None
+_TWO_PI = 2.0 * math.pi
 
 
-def _serve_fifo(servers, jobs, on_finish=None):
-    """Serve ``jobs`` on ``servers`` daemons, oldest created first; sets each job's ``started``.
+class _Replication:
+    """One run's draws, laid out for the queue engine; none of it depends on the provisioner count.
 
-    ``on_finish(job, finish_time)`` may return a new job (a retry), which joins the queue at its creation time.
-    Ties in creation time keep input order. O(J log J) for J jobs.
+    ``first`` holds every user's first build time; users with more than one attempt, or whose every attempt fails,
+    are ``specials`` (sorted user indices) with their ``plans`` (durations, jitters, fails_every_attempt). ``finish0``
+    and ``ttr0`` are a user's finish and time-to-ready when the first build starts on arrival, as the engine would
+    compute them, so users who never queue cost no Python loop.
     """
-    waiting = [(job.created, seq, job) for seq, job in enumerate(jobs)]
-    heapq.heapify(waiting)
-    running = []
-    seq = len(waiting)
-    free = servers
-    while waiting or running:
-        if free and waiting and (not running or waiting[0][0] < running[0][0]):
-            # The next event is a job created while a daemon is idle: it starts at once.
-            job = heapq.heappop(waiting)[2]
-            start_at = job.created
-        else:
-            finish, dummy_order, done = heapq.heappop(running)
-            free += 1
-            follow_up = on_finish(done, finish) if on_finish else None
-            if follow_up is not None:
-                heapq.heappush(waiting, (follow_up.created, seq, follow_up))
-                seq += 1
-            if not (waiting and waiting[0][0] <= finish):
+
+    __slots__ = ("first", "finish0", "ttr0", "specials", "plans", "successes", "_over")
+
+    def __init__(self, arrivals, first, plans, agent_ready_s):
+        self.first = first
+        self.finish0 = array("d", [a + d for a, d in zip(arrivals, first)])
+        self.ttr0 = array("d", [f + agent_ready_s - a for a, f in zip(arrivals, self.finish0)])
+        self.plans = plans
+        self.specials = sorted(plans)
+        self.successes = len(arrivals) - sum(1 for plan in plans.values() if plan[2])
+        self._over = None
+
+    def over_prefix(self, target):
+        """Prefix counts of users whose unqueued time-to-ready exceeds ``target`` (cached for one target)."""
+        if self._over is None or self._over[0] != target:
+            counts = array("l", [0])
+            counts.extend(accumulate(1 if value > target else 0 for value in self.ttr0))
+            self._over = (target, counts)
+        return self._over[1]
+
+
+class _Drawer:
+    """Draws replications from ``rng`` exactly as ``rng.random``/``rng.gauss``/``rng.uniform`` would.
+
+    Per user, in order: one uniform for the number of leading failures (P(>= k failures) = f**k, capped at the
+    attempt limit), one lognormal build time per attempt (``p50 * exp(sigma * Z)``, no draw when sigma is 0), one
+    U(0.5, 1.0) jitter per retry. Z comes from ``random.gauss``'s Box-Muller pairs, inlined (and its cached second
+    value kept in step with ``rng``) because the draws are half the model's time at 5000 users.
+    """
+
+    def __init__(self, scenario, rng):
+        self.scenario = scenario
+        self.rng = rng
+
+    def draw(self):
+        s = self.scenario
+        arrivals, p50, sigma, failure_rate = s.arrivals, s.build_p50_s, s.sigma, s.failure_rate
+        max_attempts = 1 + s.retry.max_retries
+        rng = self.rng
+        random_ = rng.random
+        log, exp, sqrt, cos, sin = math.log, math.exp, math.sqrt, math.cos, math.sin
+        always_fails = failure_rate >= 1
+        log_f = math.log(failure_rate) if 0 < failure_rate < 1 else None
+        # 1 - u above this surely gives zero failures (log is monotone; the margin covers its rounding).
+        surely_none = 2.0 if always_fails else failure_rate * (1 + 1e-9)
+        z_next = getattr(rng, "gauss_next", None)
+        first = array("d")
+        append_first = first.append
+        plans = {}
+        for user in range(len(arrivals)):
+            one_minus_u = 1.0 - random_()
+            if one_minus_u > surely_none:  # the common case: one attempt, one build time
+                if sigma == 0:
+                    append_first(p50)
+                elif z_next is None:
+                    x2pi = random_() * _TWO_PI
+                    g2rad = sqrt(-2.0 * log(1.0 - random_()))
+                    z_next = sin(x2pi) * g2rad
+                    append_first(p50 * exp(sigma * (cos(x2pi) * g2rad)))
+                else:
+                    append_first(p50 * exp(sigma * z_next))
+                    z_next = None
                 continue
-            job = heapq.heappop(waiting)[2]
-            start_at = finish
-        job.started = start_at
-        heapq.heappush(running, (start_at + job.duration, seq, job))
-        seq += 1
-        free -= 1
+            if always_fails:
+                failures = max_attempts
+            else:
+                failures = min(max_attempts, int(log(one_minus_u) / log_f))
+            attempts = failures + 1 if failures < max_attempts else max_attempts
+            durations = []
+            for dummy in range(attempts):
+                if sigma == 0:
+                    durations.append(p50)
+                    continue
+                if z_next is None:
+                    x2pi = random_() * _TWO_PI
+                    g2rad = sqrt(-2.0 * log(1.0 - random_()))
+                    z, z_next = cos(x2pi) * g2rad, sin(x2pi) * g2rad
+                else:
+                    z, z_next = z_next, None
+                durations.append(p50 * exp(sigma * z))
+            append_first(durations[0])
+            if failures:
+                jitters = tuple(0.5 + 0.5 * random_() for dummy in range(attempts - 1))
+                plans[user] = (tuple(durations), jitters, failures >= max_attempts)
+        if hasattr(rng, "gauss_next"):
+            rng.gauss_next = z_next
+        return _Replication(arrivals, first, plans, s.agent_ready_s)
+
+
+def _retry_delays(retry):
+    """Delay factor before retry k+1 (k = 0-based attempt that failed): min(cap, base * 2**k); times U(0.5, 1)."""
+    return [min(retry.cap_s, retry.base_s * 2 ** k) for k in range(retry.max_retries)]
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# One workshop run
+# The queue engine, shared by the workshop and the steady-state (Erlang-C) simulations
 # ---------------------------------------------------------------------------------------------------------------
 
-_UserPlan = namedtuple("_UserPlan", ["durations", "jitters", "fails_every_attempt"])
+_COUNT, _VALUES, _TRACE = "count", "values", "trace"
 
 
-def _draw_user_plans(n_users, p50, sigma, failure_rate, retry, rng):
-    """Draw every random quantity of a run up front, per user, in a fixed order.
+def _run(arrivals, rep, servers, agent_ready_s, delays, mode, target=None, fail_at=None):
+    """Serve one run's jobs FIFO (oldest created first) on ``servers`` daemons, one job per daemon.
 
-    The draws never depend on the provisioner count, so runs with different ``c`` see the same users (common random
-    numbers): comparisons between ``c`` values show the effect of ``c``, not noise.
+    Jobs are taken in creation order and each starts at max(created, the earliest time a daemon frees): with FIFO
+    and identical daemons that is exactly the event-by-event schedule (Kiefer-Wolfowitz), found with one heap of
+    ``servers`` free times. Ties in creation time go to first attempts (in user order), then retries in the order
+    their failed attempt finished. A failed attempt's retry is created at its finish plus the backoff. Until every
+    daemon has had a job nobody waits, so those users are taken in bulk from ``rep.finish0``/``rep.ttr0``; the
+    Python loop runs only for the jobs that can queue.
+
+    ``mode`` _COUNT returns how many successful users' time-to-ready exceeds ``target``, stopping once it reaches
+    ``fail_at``; _VALUES returns (time-to-ready of every success, number of zero waits, list of positive waits);
+    _TRACE returns (first-attempt start per user, {special user: [(created, started, finished), ...]}).
     """
-    max_attempts = 1 + retry.max_retries
-    plans = []
-    for dummy in range(n_users):
-        failures = _leading_failures(rng.random(), failure_rate, max_attempts)
-        attempts = min(failures + 1, max_attempts)
-        durations = tuple(_draw_duration(p50, sigma, rng) for dummy in range(attempts))
-        jitters = tuple(rng.uniform(0.5, 1.0) for dummy in range(attempts - 1))
-        plans.append(_UserPlan(durations, jitters, failures >= max_attempts))
-    return plans
-
-
-def _leading_failures(u, failure_rate, cap):
-    """Number of failed attempts before the first success (capped), from one uniform: P(>= k) = f**k."""
-    if failure_rate <= 0:
-        return 0
-    if failure_rate >= 1:
-        return cap
-    return min(cap, int(math.log(1.0 - u) / math.log(failure_rate)))
-
-
-def _draw_duration(p50, sigma, rng):
-    # p50 * exp(sigma Z) is LogNormal(ln p50, sigma); sigma 0 gives exactly p50 (exp(log(p50)) may be off an ulp).
-    if sigma == 0:
-        return p50
-    return p50 * math.exp(sigma * rng.gauss(0.0, 1.0))
-
-
-def _retry_delay(retry, k, jitter):
-    """Delay before retry ``k`` (1-based): min(cap, base * 2**(k-1)) * U(0.5, 1.0)."""
-    return min(retry.cap_s, retry.base_s * 2 ** (k - 1)) * jitter
-
-
-def _run_plans(arrivals, plans, provisioners, agent_ready_s, retry):
-    """Simulate one run; returns per-user records (dicts) in arrival order."""
-    records = [{"arrival": a, "first_start": None, "queue_waits": [], "attempts": 0, "ready": None}
-               for a in arrivals]
-
-    def on_finish(job, finish):
-        record, plan = records[job.owner], plans[job.owner]
-        record["queue_waits"].append(job.started - job.created)
-        record["attempts"] = job.attempt + 1
-        if record["first_start"] is None:
-            record["first_start"] = job.started
-        if job.attempt + 1 < len(plan.durations):  # this attempt failed and a retry is planned
-            retry_k = job.attempt + 1
-            created = finish + _retry_delay(retry, retry_k, plan.jitters[job.attempt])
-            return _Job(created, plan.durations[retry_k], job.owner, retry_k)
-        if not plan.fails_every_attempt:
-            record["ready"] = finish + agent_ready_s
-        return None
-
-    first_jobs = [_Job(a, plan.durations[0], user) for user, (a, plan) in enumerate(zip(arrivals, plans))]
-    _serve_fifo(provisioners, first_jobs, on_finish)
-    return records
-
-
-def _summarise(records):
-    time_to_ready = [r["ready"] - r["arrival"] for r in records if r["ready"] is not None]
-    return {
-        "time_to_ready": time_to_ready,
-        "successes": len(time_to_ready),
-        "users": len(records),
-        "queue_waits": [wait for r in records for wait in r["queue_waits"]],
-    }
+    n = len(arrivals)
+    first, finish0, plans, specials = rep.first, rep.finish0, rep.plans, rep.specials
+    counting, tracing = mode == _COUNT, mode == _TRACE
+    over_prefix = rep.over_prefix(target) if counting else None
+    ttr0 = rep.ttr0
+    ttr, waits, zeros, over = [], [], 0, 0
+    starts = [None] * n if tracing else None
+    log = {} if tracing else None
+    free, pending = [], []
+    heappush, heappop, heapreplace = heapq.heappush, heapq.heappop, heapq.heapreplace
+    ttr_append, waits_append = ttr.append, waits.append
+    started, order, i, next_k = 0, 0, 0, 0
+    next_special = specials[0] if specials else n
+    while True:
+        # Users i .. j-1 are first attempts that need no retry bookkeeping and come before the next retry.
+        j = bisect.bisect_right(arrivals, pending[0][0], i, next_special) if pending else next_special
+        if j > i and started < servers:
+            j = min(j, i + servers - started)
+            free.extend(finish0[i:j])
+            if counting:
+                over += over_prefix[j] - over_prefix[i]
+                if over >= fail_at:
+                    return over
+            else:
+                ttr.extend(ttr0[i:j])
+                zeros += j - i
+                if tracing:
+                    starts[i:j] = arrivals[i:j]
+            started += j - i
+            i = j
+            if started == servers:
+                heapq.heapify(free)
+            continue
+        if j > i:
+            if counting:
+                for a, d in zip(arrivals[i:j], first[i:j]):
+                    m = free[0]
+                    f = (m if m > a else a) + d
+                    heapreplace(free, f)
+                    if f + agent_ready_s - a > target:
+                        over += 1
+                        if over >= fail_at:
+                            return over
+            elif tracing:
+                for user, a, d in zip(range(i, j), arrivals[i:j], first[i:j]):
+                    m = free[0]
+                    s = starts[user] = m if m > a else a
+                    heapreplace(free, s + d)
+            else:
+                for a, d in zip(arrivals[i:j], first[i:j]):
+                    m = free[0]
+                    if m > a:
+                        f = m + d
+                        waits_append(m - a)
+                    else:
+                        f = a + d
+                        zeros += 1
+                    heapreplace(free, f)
+                    ttr_append(f + agent_ready_s - a)
+            i = j
+            continue
+        # The next job in creation order is a retry, or a special user's first attempt, or there is none.
+        if pending and (i >= n or pending[0][0] < arrivals[i]):
+            created, dummy_finish, dummy_order, user, attempt = heappop(pending)
+        elif i < n:
+            user, attempt, created = i, 0, arrivals[i]
+            i += 1
+            next_k += 1
+            next_special = specials[next_k] if next_k < len(specials) else n
+        else:
+            break
+        if started < servers:
+            s = created
+        else:
+            m = free[0]
+            s = m if m > created else created
+        durations, jitters, fails_every = plans[user]
+        f = s + durations[attempt]
+        if started < servers:
+            free.append(f)
+            started += 1
+            if started == servers:
+                heapq.heapify(free)
+        else:
+            heapreplace(free, f)
+        order += 1
+        if not counting:
+            if s > created:
+                waits_append(s - created)
+            else:
+                zeros += 1
+            if tracing:
+                log.setdefault(user, []).append((created, s, f))
+                if attempt == 0:
+                    starts[user] = s
+        if attempt + 1 < len(durations):
+            heappush(pending, (f + delays[attempt] * jitters[attempt], f, order, user, attempt + 1))
+        elif not fails_every:
+            value = f + agent_ready_s - arrivals[user]
+            if not counting:
+                ttr_append(value)
+            elif value > target:
+                over += 1
+                if over >= fail_at:
+                    return over
+    if counting:
+        return over
+    if tracing:
+        return starts, log
+    return ttr, zeros, waits
 
 
 class _Scenario:
@@ -271,8 +389,9 @@ class _Scenario:
         self.retry = _validated_retry(retry)
         self.arrivals = arrival_times(self.n_users, self.profile)
 
-    def draw_plans(self, rng):
-        return _draw_user_plans(self.n_users, self.build_p50_s, self.sigma, self.failure_rate, self.retry, rng)
+    def key(self):
+        return (self.n_users, self.profile, self.build_p50_s, self.build_p95_s, self.agent_ready_s,
+                self.failure_rate, tuple(self.retry))
 
     def echo(self):
         return {
@@ -288,7 +407,7 @@ class _Scenario:
 
 def simulate_workshop(n_users, provisioners, arrival_profile=None, build_p50_s=60.0, build_p95_s=90.0,
                       agent_ready_s=15.0, failure_rate=0.0, retry=None, rng=None):
-    """Simulate ONE workshop run of the platform process model (discrete events, O(N log N)).
+    """Simulate ONE workshop run of the platform process model (FIFO queue, O(N log c) for c provisioners).
 
     Returns ``{"users": [record, ...], "summary": {...}}``. A record holds ``arrival``, ``first_start``,
     ``queue_waits`` (one per job, created -> started), ``attempts``, ``ready`` (agent ready time, None if every
@@ -298,27 +417,70 @@ def simulate_workshop(n_users, provisioners, arrival_profile=None, build_p50_s=6
     scenario = _Scenario(n_users, arrival_profile, build_p50_s, build_p95_s, agent_ready_s, failure_rate, retry)
     _require_int("provisioners", provisioners, 1)
     rng = rng if rng is not None else random.Random(DEFAULT_SEED)
-    records = _run_plans(scenario.arrivals, scenario.draw_plans(rng), provisioners, scenario.agent_ready_s,
-                         scenario.retry)
-    for record in records:
-        record["time_to_ready"] = None if record["ready"] is None else record["ready"] - record["arrival"]
-    return {"users": records, "summary": _summarise(records)}
+    rep = _Drawer(scenario, rng).draw()
+    agent = scenario.agent_ready_s
+    starts, log = _run(scenario.arrivals, rep, provisioners, agent, _retry_delays(scenario.retry), _TRACE)
+    records = []
+    for user, arrival in enumerate(scenario.arrivals):
+        if user in rep.plans:
+            jobs = log[user]
+            ready = None if rep.plans[user][2] else jobs[-1][2] + agent
+            record = {"arrival": arrival, "first_start": jobs[0][1],
+                      "queue_waits": [started - created for created, started, dummy_f in jobs],
+                      "attempts": len(jobs), "ready": ready}
+        else:
+            started = starts[user]
+            record = {"arrival": arrival, "first_start": started, "queue_waits": [started - arrival], "attempts": 1,
+                      "ready": started + rep.first[user] + agent}
+        record["time_to_ready"] = None if record["ready"] is None else record["ready"] - arrival
+        records.append(record)
+    time_to_ready = [r["time_to_ready"] for r in records if r["ready"] is not None]
+    summary = {"time_to_ready": time_to_ready, "successes": len(time_to_ready), "users": len(records),
+               "queue_waits": [wait for r in records for wait in r["queue_waits"]]}
+    return {"users": records, "summary": summary}
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Many runs: predictions
 # ---------------------------------------------------------------------------------------------------------------
 
+_DRAWN = {}  # (scenario key, replications, seed) -> replications; the last two, so a plan draws once
+
+
+def _replications(scenario, replications, seed):
+    key = (scenario.key(), replications, seed)
+    if key not in _DRAWN:
+        while len(_DRAWN) >= 2:
+            del _DRAWN[next(iter(_DRAWN))]
+        drawer = _Drawer(scenario, random.Random(seed))
+        _DRAWN[key] = [drawer.draw() for dummy in range(replications)]
+    return _DRAWN[key]
+
+
 class _Predictor:
-    """Runs the same R replications (common random numbers) for any provisioner count; caches by count."""
+    """Runs the same R replications (common random numbers) for any provisioner count; caches by count.
+
+    ``meets_with_confidence`` answers "do at least ``confidence`` of the runs meet the p95 target?" without
+    computing every run: it stops as soon as the answer is certain, a run stops once more of its users are late
+    than its p95 allows, and - each run's own p95 being non-increasing in the count - a run that met the target
+    with fewer daemons (or missed it with more) is not run again. The sizing search checks the answer it finds
+    against full predictions and repeats the search without that shortcut if they disagree.
+    """
 
     def __init__(self, scenario, replications, seed, target_p95_s=None):
         self.scenario = scenario
         self.target_p95_s = target_p95_s
         self.replications = _require_int("replications", replications, 1)
-        rng = random.Random(seed)
-        self.plans = [scenario.draw_plans(rng) for dummy in range(self.replications)]
+        self.runs = _replications(scenario, self.replications, seed)
+        self.delays = _retry_delays(scenario.retry)
         self.cache = {}
+        self.verdicts = {}
+        self.assume_monotone = True
+        self.met_from = [None] * self.replications   # smallest count seen with the run's p95 within the target
+        self.missed_at = [0] * self.replications     # largest count seen with the run's p95 over it
+        n = scenario.n_users
+        self.success_rate = mean(run.successes / n for run in self.runs)
+        self.any_success = any(run.successes for run in self.runs)
 
     def predict(self, provisioners):
         _require_int("provisioners", provisioners, 1)
@@ -326,44 +488,101 @@ class _Predictor:
             self.cache[provisioners] = self._predict(provisioners)
         return self.cache[provisioners]
 
-    def _predict(self, provisioners):
+    def _values(self, rep, provisioners):
         s = self.scenario
-        summaries = [_summarise(_run_plans(s.arrivals, plans, provisioners, s.agent_ready_s, s.retry))
-                     for plans in self.plans]
-        ttr = [summary["time_to_ready"] for summary in summaries]
-        waits = [summary["queue_waits"] for summary in summaries]
-        pooled_ttr = [value for run in ttr for value in run]
-        pooled_waits = [value for run in waits for value in run]
-        run_p95 = [percentile(run, 95) for run in ttr]
+        ttr, zeros, waits = _run(s.arrivals, rep, provisioners, s.agent_ready_s, self.delays, _VALUES)
+        ttr.sort()
+        waits.sort()
+        return ttr, [0.0] * zeros + waits
+
+    def _predict(self, provisioners):
+        ttr, waits = [], []
+        for rep in self.runs:
+            run_ttr, run_waits = self._values(rep, provisioners)
+            ttr.append(run_ttr)
+            waits.append(run_waits)
+        run_p95 = [percentile_sorted(run, 95) for run in ttr]
         met = None
         if self.target_p95_s is not None:
             # How many simulated workshops, each judged on its own p95, meet the target: a facilitator runs one.
             met = sum(1 for value in run_p95 if value is not None and value <= self.target_p95_s) / float(len(ttr))
+        found = sorted(value for value in run_p95 if value is not None)
         return {
             "provisioners": provisioners,
             "replications": self.replications,
             "p95_target_met_fraction": met,
-            "run_p95_time_to_ready_s": {"p50": percentile([v for v in run_p95 if v is not None], 50),
-                                        "p90": percentile([v for v in run_p95 if v is not None], 90)},
+            "run_p95_time_to_ready_s": {"p50": percentile_sorted(found, 50), "p90": percentile_sorted(found, 90)},
             "p50_time_to_ready_s": _mean_of_run_percentiles(ttr, 50),
-            "p95_time_to_ready_s": _mean_of_run_percentiles(ttr, 95),
+            "p95_time_to_ready_s": mean(value for value in run_p95 if value is not None),
             "max_time_to_ready_s": _mean_of_run_percentiles(ttr, 100),
             "p50_queue_wait_s": _mean_of_run_percentiles(waits, 50),
             "p95_queue_wait_s": _mean_of_run_percentiles(waits, 95),
-            "success_rate": mean(summary["successes"] / summary["users"] for summary in summaries),
+            "success_rate": self.success_rate,
             "pooled": {
-                "p50_time_to_ready_s": percentile(pooled_ttr, 50),
-                "p95_time_to_ready_s": percentile(pooled_ttr, 95),
-                "max_time_to_ready_s": percentile(pooled_ttr, 100),
-                "p50_queue_wait_s": percentile(pooled_waits, 50),
-                "p95_queue_wait_s": percentile(pooled_waits, 95),
+                "p50_time_to_ready_s": pooled_percentile(ttr, 50),
+                "p95_time_to_ready_s": pooled_percentile(ttr, 95),
+                "max_time_to_ready_s": pooled_percentile(ttr, 100),
+                "p50_queue_wait_s": pooled_percentile(waits, 50),
+                "p95_queue_wait_s": pooled_percentile(waits, 95),
             },
         }
+
+    def _run_meets(self, index, provisioners):
+        """Does run ``index`` with ``provisioners`` daemons have its own p95 time-to-ready within the target?"""
+        rep, s, target = self.runs[index], self.scenario, self.target_p95_s
+        n = rep.successes
+        if not n:
+            return False
+        rank = (n - 1) * 95 / 100.0
+        low, high = int(math.floor(rank)), int(math.ceil(rank))
+        # More than n - low late users put the low order statistic over the target (a miss); at most
+        # n - 1 - high keep the high one within it (a hit); in between only the interpolation can tell.
+        over = _run(s.arrivals, rep, provisioners, s.agent_ready_s, self.delays, _COUNT, target, n - low)
+        if over >= n - low:
+            return False
+        if over <= n - 1 - high:
+            return True
+        return percentile_sorted(self._values(rep, provisioners)[0], 95) <= target
+
+    def meets_with_confidence(self, provisioners, confidence):
+        """True when at least ``confidence`` of the runs have their own p95 within the target (exactly as
+        ``predict(provisioners)["p95_target_met_fraction"] >= confidence``)."""
+        if provisioners in self.cache:
+            return self.cache[provisioners]["p95_target_met_fraction"] >= confidence
+        if provisioners in self.verdicts:
+            return self.verdicts[provisioners]
+        total = float(self.replications)
+        met, left, undecided = 0, self.replications, []
+        for index in range(self.replications):
+            if self.assume_monotone and self.met_from[index] is not None and self.met_from[index] <= provisioners:
+                met += 1
+                left -= 1
+            elif self.assume_monotone and self.missed_at[index] >= provisioners:
+                left -= 1
+            else:
+                undecided.append(index)
+        left = len(undecided)
+        for index in undecided:
+            if met / total >= confidence or (met + left) / total < confidence:
+                break
+            left -= 1
+            if self._run_meets(index, provisioners):
+                met += 1
+                if self.met_from[index] is None or provisioners < self.met_from[index]:
+                    self.met_from[index] = provisioners
+            else:
+                self.missed_at[index] = max(self.missed_at[index], provisioners)
+        self.verdicts[provisioners] = verdict = met / total >= confidence
+        return verdict
+
+    def forget_shortcuts(self):
+        self.assume_monotone = False
+        self.verdicts = {}
 
 
 def _mean_of_run_percentiles(runs, q):
     # One rehearsal measures its own percentile, so the prediction is the mean of per-run percentiles.
-    return mean(value for value in (percentile(run, q) for run in runs) if value is not None)
+    return mean(value for value in (percentile_sorted(run, q) for run in runs) if value is not None)
 
 
 def predict(n_users, provisioners, arrival_profile=None, build_p50_s=60.0, build_p95_s=90.0, agent_ready_s=15.0,
@@ -409,16 +628,28 @@ def smallest_provisioner_count(n_users, arrival_profile=None, build_p50_s=60.0, 
         confidence = _require_number("confidence", confidence, minimum=0, maximum=1, exclusive_minimum=True)
     predictor = _Predictor(scenario, replications, seed, target_p95_s)
 
-    def meets(count):
-        predicted = predictor.predict(count)
+    def meets_prediction(predicted):
         if predicted["success_rate"] < target_success_rate or predicted["p95_time_to_ready_s"] is None:
             return False
         if confidence is not None:
             return predicted["p95_target_met_fraction"] >= confidence
         return predicted["p95_time_to_ready_s"] <= target_p95_s
 
+    def meets(count):
+        if confidence is None:
+            return meets_prediction(predictor.predict(count))
+        if predictor.success_rate < target_success_rate or not predictor.any_success:
+            return False
+        return predictor.meets_with_confidence(count, confidence)
+
     meets_target = meets(scenario.n_users)
     count = _first_true(meets, 1, scenario.n_users) if meets_target else scenario.n_users
+    if meets_target and confidence is not None and not (
+            meets_prediction(predictor.predict(count))
+            and (count == 1 or not meets_prediction(predictor.predict(count - 1)))):
+        # Some run's p95 was not monotone in the count: search again, running every run the search needs.
+        predictor.forget_shortcuts()
+        count = _first_true(meets, 1, scenario.n_users)
     result = {
         "provisioners": count,
         "meets_target": meets_target,
@@ -661,21 +892,23 @@ def erlang_c_mean_wait(c, arrival_rate, service_rate):
 
 
 def simulate_steady_state(c, arrival_rate, service_rate, n_jobs, rng, warmup_fraction=0.1):
-    """Simulate an M/M/c queue on the workshop's queue core; returns mean wait and P(wait > 0).
+    """Simulate an M/M/c queue on the workshop's queue engine; returns mean wait and P(wait > 0).
 
     Poisson arrivals and exponential service times for ``n_jobs`` jobs; the first ``warmup_fraction`` of jobs is
-    discarded so the empty start does not bias the estimate. Used to validate the core against Erlang C.
+    discarded so the empty start does not bias the estimate. Used to validate the engine against Erlang C.
     """
     _offered_load(c, arrival_rate, service_rate)
     _require_int("n_jobs", n_jobs, 1)
     _require_number("warmup_fraction", warmup_fraction, minimum=0, maximum=0.9)
-    jobs = []
+    arrivals, services = [], array("d")
     now = 0.0
     for dummy in range(n_jobs):
         now += rng.expovariate(arrival_rate)
-        jobs.append(_Job(now, rng.expovariate(service_rate)))
-    _serve_fifo(c, jobs)
-    measured = [job.started - job.created for job in jobs[int(n_jobs * warmup_fraction):]]
+        arrivals.append(now)
+        services.append(rng.expovariate(service_rate))
+    starts = _run(arrivals, _Replication(arrivals, services, {}, 0.0), c, 0.0, [], _TRACE)[0]
+    skip = int(n_jobs * warmup_fraction)
+    measured = [start - created for start, created in zip(starts[skip:], arrivals[skip:])]
     return {
         "mean_wait": mean(measured),
         "p_wait": sum(1 for wait in measured if wait > 0) / len(measured),
