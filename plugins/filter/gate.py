@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors, workshop_phase
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import default_organization, judge
 
 
@@ -38,12 +38,14 @@ def workshop_plan_inputs(coder, templates, organization=""):
     return {"build_time_stats": stats, "current_provisioners": online or None}
 
 
-def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, hosts, aws_regions):
+def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, hosts, aws_regions, now=None,
+                           allow_started=False, urls=None, optional_urls=None):
     regions = [{"host": host, "aws_region": region} for host, region in zip(hosts, aws_regions)]
-    return workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions)
+    return workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions, now=now or None,
+                                 allow_started=bool(allow_started), urls=urls, optional_urls=optional_urls or ())
 
 
 class FilterModule(object):
     def filters(self):
         return {"preflight_checks": preflight_checks, "workshop_input_errors": _workshop_input_errors,
-                "workshop_plan_inputs": workshop_plan_inputs}
+                "workshop_plan_inputs": workshop_plan_inputs, "workshop_phase": workshop_phase}

@@ -119,6 +119,9 @@ def _assert_stopped_before_any_api_call(sandbox, before, run, report, words):
     ("expected_users=-3", "expected_users must be a whole number from 1 to 5000"),
     ("expected_users=many", "expected_users"),
     ("workshop_start=tomorrowish", "workshop_start must be an ISO 8601 date-time"),
+    ("workshop_start=2020-01-01T09:00:00Z", "workshop_start 2020-01-01T09:00:00Z is in the past"),
+    ("coder_url=coder.example.com", "coder_url must be an http:// or https:// URL"),
+    ("litellm_url=127.0.0.1:4000", "litellm_url must be an http:// or https:// URL"),
 ])
 def test_bad_input_stops_the_play_before_any_api_call(sandbox_factory, tmp_path, override, words):
     sandbox = sandbox_factory("healthy")

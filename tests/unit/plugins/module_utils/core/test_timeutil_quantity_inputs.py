@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import (
+    url_errors, workshop_input_errors, workshop_phase,
+)
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.quantity import parse_quantity
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import (
     UTC, cron_runs_between, isoformat, parse_cron, parse_timestamp,
@@ -115,3 +117,49 @@ def test_bad_inputs_are_named(field, value, words):
     inputs[field] = value
     errors = workshop_input_errors(**inputs)
     assert len(errors) == 1 and words in errors[0]
+
+
+# --- the workshop window and URLs ----------------------------------------------------------------------------------
+GOOD_REGIONS = [{"host": "us-east-2", "aws_region": "us-east-2"}]
+NOW = "2026-12-04T12:00:00Z"
+
+
+def window_errors(start, hours=8, allow_started=False):
+    return workshop_input_errors(40, start, hours, GOOD_REGIONS, now=NOW, allow_started=allow_started)
+
+
+def test_a_workshop_in_the_future_is_accepted():
+    assert window_errors("2026-12-06T09:00:00Z") == []
+    assert workshop_phase("2026-12-06T09:00:00Z", 8, NOW) == "upcoming"
+
+
+def test_a_workshop_that_ended_is_refused_even_when_started_ones_are_allowed():
+    for allow in (False, True):
+        errors = window_errors("2020-01-01T09:00:00Z", allow_started=allow)
+        assert len(errors) == 1 and errors[0].startswith("workshop_start 2020-01-01T09:00:00Z is in the past")
+        assert "ended at 2020-01-01T17:00:00Z" in errors[0]
+    assert workshop_phase("2020-01-01T09:00:00Z", 8, NOW) == "over"
+
+
+def test_a_workshop_under_way_needs_the_explicit_variable():
+    errors = window_errors("2026-12-04T09:00:00Z")
+    assert len(errors) == 1 and "preflight_allow_started_workshop=true" in errors[0]
+    assert window_errors("2026-12-04T09:00:00Z", allow_started=True) == []
+    assert workshop_phase("2026-12-04T09:00:00Z", 8, NOW) == "under_way"
+
+
+def test_without_now_the_window_is_not_judged_and_bad_formats_are_reported_once():
+    assert workshop_input_errors(40, "2020-01-01T09:00:00Z", 8, GOOD_REGIONS) == []
+    errors = workshop_input_errors(40, "tomorrowish", 8, GOOD_REGIONS, now=NOW)
+    assert len(errors) == 1 and errors[0].startswith("workshop_start must be an ISO 8601")
+    assert workshop_phase("tomorrowish", 8, NOW) == "unknown"
+
+
+def test_urls_without_a_scheme_name_the_variable():
+    errors = url_errors({"coder_url": "coder.example.com", "litellm_url": "https://litellm.example.com",
+                         "other_url": "ftp://x", "empty_url": "", "registry_url": ""},
+                        optional=("registry_url",))
+    assert [e.split(" ")[0] for e in errors] == ["coder_url", "empty_url", "other_url"]
+    assert "got 'coder.example.com'" in errors[0]
+    assert url_errors({"coder_url": "http://127.0.0.1:8080/"}) == []
+    assert url_errors({"coder_url": "https://"}) != []
