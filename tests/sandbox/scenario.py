@@ -3,8 +3,9 @@
 ``launcher.py start`` loads a scenario, rejects any key that ``KEYS`` does not list (naming it), resolves what the
 format lets a scenario say without spelling it out (which build each Deployment's pods run, the build a proxy or the
 primary reports), and hands ``server.py`` the expanded scenario it has always read. ``KEYS`` is the single list: the
-key table in ``README.md`` is generated from it (``python tests/sandbox/scenario.py --markdown``), and
-``tests/unit/sandbox/test_scenario_format.py`` fails when the two drift or when a key is no longer read.
+key table in ``README.md`` is generated from it (``python tests/sandbox/scenario.py --markdown``);
+``tests/unit/sandbox/test_scenario_format.py`` fails when the two drift or when a key is no longer read, and
+``test_scenario_reads.py`` when the sandbox reads a key that is not here.
 
 Paths: ``a.b`` a key of a mapping, ``a[]`` every item of a list, ``<region>`` / ``<build>`` any key of a mapping.
 """
