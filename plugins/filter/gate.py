@@ -1,24 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to coder.ai_platform
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that run the collection's pure judge functions on the controller, without a module round trip."""
+"""Filters of the gate's inputs: validation, the workshop window, and what the capacity plan takes from Coder."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.errors import AnsibleFilterError
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors, workshop_phase
-from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import default_organization, judge
-
-
-def preflight_checks(gate):
-    """Every pre-workshop check result for the gathered facts (see module_utils/checks/preflight.py)."""
-    try:
-        return judge(gate)
-    except (KeyError, ValueError) as err:
-        raise AnsibleFilterError("preflight_checks: bad gate input: %s" % err)
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import default_organization
 
 
 def workshop_plan_inputs(coder, templates, organization=""):
@@ -47,5 +38,5 @@ def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hou
 
 class FilterModule(object):
     def filters(self):
-        return {"preflight_checks": preflight_checks, "workshop_input_errors": _workshop_input_errors,
+        return {"workshop_input_errors": _workshop_input_errors,
                 "workshop_plan_inputs": workshop_plan_inputs, "workshop_phase": workshop_phase}
