@@ -402,8 +402,12 @@ def names():
 
 def load(name):
     """The validated, expanded scenario of a name under scenarios/ or a path."""
-    with open(path_of(name)) as handle:
-        scenario = yaml.safe_load(handle)
+    path = path_of(name)
+    with open(path) as handle:
+        try:
+            scenario = yaml.safe_load(handle)
+        except yaml.YAMLError as err:
+            raise ScenarioError("scenario %s is not valid YAML: %s" % (path, err)) from None
     validate(scenario)
     return expand(scenario)
 

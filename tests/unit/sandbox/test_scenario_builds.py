@@ -215,3 +215,6 @@ def test_stale_pods_is_the_mirror_current_and_one_region_behind():
     trimmed = copy.deepcopy(raw["regions"])
     _deployment({"regions": trimmed}, "us-west-2", "coder").pop("build")
     assert trimmed == healthy["regions"]
+    assert dict(raw["images"], builds={"current": raw["images"]["builds"]["current"]}) == healthy["images"]
+    assert scenario.expand(raw)["coder"] == healthy["coder"] | {
+        "proxies": [dict(p, build=b) for p, b in zip(healthy["coder"]["proxies"], ("previous", "current"))]}

@@ -134,6 +134,13 @@ def test_required_unless_cases():
         scenario.validate(world)
 
 
+def test_a_file_that_is_not_yaml_is_named(tmp_path):
+    path = tmp_path / "broken.yml"
+    path.write_text("name: broken\nregions: [\n")
+    with pytest.raises(scenario.ScenarioError, match="scenario %s is not valid YAML" % re.escape(str(path))):
+        scenario.load(str(path))
+
+
 def test_the_launcher_refuses_an_undocumented_key_before_starting(tmp_path):
     world = _healthy()
     world["regions"]["us-west-2"]["deployments"][0]["bild"] = "previous"
