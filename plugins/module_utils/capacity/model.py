@@ -544,6 +544,26 @@ class _Predictor:
             return True
         return percentile_sorted(self._values(rep, provisioners)[0], 95) <= target
 
+    def _known_run_meets(self, index, provisioners):
+        """``_run_meets``, answered from what earlier counts showed when the shortcut is on; remembers the answer."""
+        if self.assume_monotone:
+            if self.met_from[index] is not None and self.met_from[index] <= provisioners:
+                return True
+            if self.missed_at[index] >= provisioners:
+                return False
+        if self._run_meets(index, provisioners):
+            if self.met_from[index] is None or provisioners < self.met_from[index]:
+                self.met_from[index] = provisioners
+            return True
+        self.missed_at[index] = max(self.missed_at[index], provisioners)
+        return False
+
+    def run_threshold(self, index):
+        """Smallest count with which run ``index`` alone meets the target (None if not even one per user does)."""
+        if not self._known_run_meets(index, self.scenario.n_users):
+            return None
+        return _first_true(lambda count: self._known_run_meets(index, count), 1, self.scenario.n_users)
+
     def meets_with_confidence(self, provisioners, confidence):
         """True when at least ``confidence`` of the runs have their own p95 within the target (exactly as
         ``predict(provisioners)["p95_target_met_fraction"] >= confidence``)."""
@@ -552,26 +572,18 @@ class _Predictor:
         if provisioners in self.verdicts:
             return self.verdicts[provisioners]
         total = float(self.replications)
-        met, left, undecided = 0, self.replications, []
+        met, undecided = 0, []
         for index in range(self.replications):
             if self.assume_monotone and self.met_from[index] is not None and self.met_from[index] <= provisioners:
                 met += 1
-                left -= 1
-            elif self.assume_monotone and self.missed_at[index] >= provisioners:
-                left -= 1
-            else:
+            elif not (self.assume_monotone and self.missed_at[index] >= provisioners):
                 undecided.append(index)
         left = len(undecided)
         for index in undecided:
             if met / total >= confidence or (met + left) / total < confidence:
                 break
             left -= 1
-            if self._run_meets(index, provisioners):
-                met += 1
-                if self.met_from[index] is None or provisioners < self.met_from[index]:
-                    self.met_from[index] = provisioners
-            else:
-                self.missed_at[index] = max(self.missed_at[index], provisioners)
+            met += self._known_run_meets(index, provisioners)
         self.verdicts[provisioners] = verdict = met / total >= confidence
         return verdict
 
@@ -643,7 +655,16 @@ def smallest_provisioner_count(n_users, arrival_profile=None, build_p50_s=60.0, 
         return predictor.meets_with_confidence(count, confidence)
 
     meets_target = meets(scenario.n_users)
-    count = _first_true(meets, 1, scenario.n_users) if meets_target else scenario.n_users
+    if not meets_target:
+        count = scenario.n_users
+    elif confidence is None:
+        count = _first_true(meets, 1, scenario.n_users)
+    else:
+        # Start where a few runs on their own cross the target: the answer, a quantile of those crossings, is
+        # usually a few percent away, and the counts probed near it let the runs' answers carry over.
+        crossings = [predictor.run_threshold(index) for index in range(min(3, predictor.replications))]
+        guess = max([crossing for crossing in crossings if crossing is not None] or [scenario.n_users])
+        count = _first_true_near(meets, guess, scenario.n_users)
     if meets_target and confidence is not None and not (
             meets_prediction(predictor.predict(count))
             and (count == 1 or not meets_prediction(predictor.predict(count - 1)))):
@@ -664,6 +685,27 @@ def smallest_provisioner_count(n_users, arrival_profile=None, build_p50_s=60.0, 
                                             confidence)
     result["reasoning"] = _reasoning(scenario, predictor, result, target_p95_s, confidence)
     return result
+
+
+def _first_true_near(predicate, guess, high):
+    """Smallest x in [1, high] with predicate(x), given predicate(high) and a monotone predicate: gallops out from
+    ``guess`` in steps that double from high / 200, then bisects the bracket it found."""
+    guess = min(max(guess, 1), high)
+    step = max(1, high // 200)
+    if predicate(guess):
+        top = guess
+        while top > 1:
+            below = max(1, top - step)
+            if not predicate(below):
+                return _first_true(predicate, below + 1, top)
+            top, step = below, 2 * step
+        return 1
+    bottom = guess
+    while True:
+        above = min(high, bottom + step)
+        if above == high or predicate(above):
+            return _first_true(predicate, bottom + 1, above)
+        bottom, step = above, 2 * step
 
 
 def _first_true(predicate, low, high):
