@@ -28,7 +28,6 @@ class Prose(str):
     """A default that is a rule, not a value (shown as words in the table)."""
 
 
-
 # (path, default, what it seeds). A path without child rows takes any value (e.g. a labels mapping).
 KEYS = [
     ("name", REQUIRED, "the scenario's name, reported in `endpoints.json` (`scenario`)"),
@@ -209,7 +208,7 @@ class ScenarioError(ValueError):
 
 
 # --- the key list ------------------------------------------------------------------------------------------------
-def _children(prefix):
+def children(prefix):
     """Names directly under prefix ('' for the top), in KEYS order."""
     found = []
     for path in PATHS:
@@ -226,7 +225,7 @@ def _children(prefix):
     return found
 
 
-def _join(prefix, name):
+def join(prefix, name):
     return "%s.%s" % (prefix, name) if prefix else name
 
 
@@ -250,22 +249,22 @@ def _walk(value, schema_path, where, problems):
         return
     if not isinstance(value, dict):
         return
-    names = _children(schema_path)
+    names = children(schema_path)
     if not names:
         return  # a free-form mapping (labels, limits, tags)
     if len(names) == 1 and names[0].startswith("<"):
         for key, item in value.items():
-            _walk(item, _join(schema_path, names[0]), _join(where, str(key)), problems)
+            _walk(item, join(schema_path, names[0]), join(where, str(key)), problems)
         return
     for key, item in value.items():
         if key not in names:
-            problems.append("unknown key %s (known here: %s)" % (_join(where, str(key)), ", ".join(names)))
+            problems.append("unknown key %s (known here: %s)" % (join(where, str(key)), ", ".join(names)))
             continue
-        _walk(item, _join(schema_path, key), _join(where, key), problems)
+        _walk(item, join(schema_path, key), join(where, key), problems)
     for name in names:
-        default = PATHS[_join(schema_path, name)][0] if _join(schema_path, name) in PATHS else None
+        default = PATHS[join(schema_path, name)][0] if join(schema_path, name) in PATHS else None
         if default is REQUIRED and name not in value and not _exempt(schema_path, name, value):
-            problems.append("%s is required" % _join(where, name))
+            problems.append("%s is required" % join(where, name))
 
 
 def _exempt(schema_path, name, value):

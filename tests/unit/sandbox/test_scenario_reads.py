@@ -6,6 +6,7 @@ this test holds every recorded key to scenario.KEYS: a key the code reads and th
 (The other direction, a documented key that nothing reads any more, is test_scenario_format.py's.)
 """
 
+import copy
 import json
 import os
 import subprocess
@@ -28,15 +29,15 @@ class Reads:
 
 
 def _child_path(schema_path, key):
-    names = scenario._children(schema_path)  # pylint: disable=protected-access
+    names = scenario.children(schema_path)
     if len(names) == 1 and names[0].startswith("<"):
-        return scenario._join(schema_path, names[0])  # pylint: disable=protected-access
-    return scenario._join(schema_path, str(key))  # pylint: disable=protected-access
+        return scenario.join(schema_path, names[0])
+    return scenario.join(schema_path, str(key))
 
 
 def trace(value, reads, schema_path=""):
     """value with every mapping that has documented keys below it recording its lookups (free-form ones stay)."""
-    if isinstance(value, dict) and (not schema_path or scenario._children(schema_path)):  # pylint: disable=W0212
+    if isinstance(value, dict) and (not schema_path or scenario.children(schema_path)):
         return TracedDict(value, reads, schema_path)
     if isinstance(value, list) and any(p.startswith(schema_path + "[]") for p in scenario.PATHS):
         return TracedList(trace(item, reads, schema_path + "[]") for item in value)
@@ -90,7 +91,6 @@ class TracedDict(dict):
         return [value for dummy_key, value in self.items()]
 
     def __deepcopy__(self, memo):
-        import copy
         return TracedDict(dict((k, copy.deepcopy(super(TracedDict, self).__getitem__(k), memo))
                                for k in super().__iter__()), self._reads, self._path)
 
