@@ -44,8 +44,8 @@ options:
     default: []
 extends_documentation_fragment:
   - coder.ai_platform.gather
-  - coder.ai_platform.http
-  - coder.ai_platform.platform.coder
+  - coder.ai_platform.http_options
+  - coder.ai_platform.platform_group.coder
 """
 
 EXAMPLES = r"""

@@ -43,7 +43,7 @@ options:
     type: str
 extends_documentation_fragment:
   - coder.ai_platform.gather
-  - coder.ai_platform.http.aws
+  - coder.ai_platform.http_options.aws
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

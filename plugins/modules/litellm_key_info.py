@@ -37,8 +37,8 @@ options:
     required: true
 extends_documentation_fragment:
   - coder.ai_platform.gather
-  - coder.ai_platform.http
-  - coder.ai_platform.platform.litellm
+  - coder.ai_platform.http_options
+  - coder.ai_platform.platform_group.litellm
 """
 
 EXAMPLES = r"""

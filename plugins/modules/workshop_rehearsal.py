@@ -125,8 +125,8 @@ attributes:
     platforms: posix
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - coder.ai_platform.http
-  - coder.ai_platform.platform.coder
+  - coder.ai_platform.http_options
+  - coder.ai_platform.platform_group.coder
 """
 
 EXAMPLES = r"""

@@ -60,9 +60,9 @@ PLAYBOOK = """
 
 @pytest.fixture
 def fakes():
-    coder = CoderFake({"version": "v2.26.0", "templates": [{"name": "ai-workshop", "organization": "coder", "import_status": "succeeded",
-                                      "build_time_p50_s": 60, "build_time_p95_s": 90}]},
-                      token=CODER_TOKEN, time_scale=0.01)
+    template = {"name": "ai-workshop", "organization": "coder", "import_status": "succeeded",
+                "build_time_p50_s": 60, "build_time_p95_s": 90}
+    coder = CoderFake({"version": "v2.26.0", "templates": [template]}, token=CODER_TOKEN, time_scale=0.01)
     expires = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
     litellm = LiteLLMFake(MASTER_KEY, [{"key": WORKSHOP_KEY, "key_alias": "workshop", "expires": expires}])
     coder.start()

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one argument spec of the HTTP modules, and the connection options of the ``platform`` action group.
 
-Documented by the doc fragments ``coder.ai_platform.http`` (this spec) and ``coder.ai_platform.platform``
-(the group's connection options). The modules of ``group/coder.ai_platform.platform`` all accept the same
-connection option names, so one ``module_defaults`` block can carry both services' URLs and credentials:
+Documented by the doc fragments ``coder.ai_platform.http_options`` (this spec) and
+``coder.ai_platform.platform_group`` (the group's connection options). The modules of
+``group/coder.ai_platform.platform`` all accept the same connection option names, so one ``module_defaults``
+block can carry both services' URLs and credentials:
 ``coder_url``/``coder_token`` reach only the modules that call Coder, ``litellm_url``/``litellm_master_key`` only
 the one that calls LiteLLM, and each module accepts the other service's options without using them.
 ``url``, ``token`` and ``master_key`` stay as aliases for tasks that name them; in a ``module_defaults`` block use

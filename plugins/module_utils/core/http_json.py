@@ -264,9 +264,14 @@ class JsonHttpClient:
             response = self._open(url, method=method, data=data, headers=headers,
                                   timeout=max(MIN_ATTEMPT_S, end - self.clock()),
                                   validate_certs=self.validate_certs, follow_redirects="safe")
-            payload = self._read(response, end)
-            status = response.getcode()
-            response_headers = dict((k.lower(), v) for k, v in response.headers.items())
+            try:
+                payload = self._read(response, end)
+                status = response.getcode()
+                response_headers = dict((k.lower(), v) for k, v in response.headers.items())
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
             return status, payload, response_headers
         except HTTPError as err:
             try:
@@ -285,7 +290,8 @@ class JsonHttpClient:
             if _is_timeout(err.reason):
                 raise self._timeout_error(what, budget)
             if isinstance(err.reason, _RESET_ERRORS) and idempotent:
-                raise _Retryable(ApiError("%s: %s cut the connection (%s)" % (what, self.base_url, _reason(err.reason))))
+                raise _Retryable(ApiError("%s: %s cut the connection (%s)"
+                                          % (what, self.base_url, _reason(err.reason))))
             raise ApiError("%s: cannot reach %s (%s)" % (what, self.base_url, _reason(err.reason)))
         except (socket.timeout, TimeoutError):
             raise self._timeout_error(what, budget)

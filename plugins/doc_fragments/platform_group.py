@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection options of the coder.ai_platform.platform action group (plugins/module_utils/core/http_args.py).
+    # The connection options of the coder.ai_platform.platform action group (module_utils/core/http_args.py).
     # Each module of the group accepts the other service's pair unused, so that one module_defaults block carries both.
     DOCUMENTATION = r"""
 options: {}
