@@ -10,6 +10,7 @@ from ansible.module_utils.testing import patch_module_args
 from moto import mock_aws
 from registry_fake import RegistryFake
 
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError, JsonHttpClient
 from ansible_collections.coder.ai_platform.plugins.modules import image_digest_info as module
 
 MANIFEST = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -67,20 +68,29 @@ def test_reads_both_sides_with_the_result_shape_of_before(capsys, registry):
 
 
 def test_the_http_options_reach_the_registry_client_with_one_deadline(capsys, monkeypatch):
-    seen = {}
+    # Record what every JsonHttpClient is built with, wherever the gathering code lives, and answer no call.
+    seen = []
+    original = JsonHttpClient.__init__
 
-    def fake_manifest_digest(base, repository, reference, **options):
-        seen.update(options, base=base)
-        return "sha256:" + "a" * 64
-    monkeypatch.setattr(module, "manifest_digest", fake_manifest_digest)
+    def recording_init(self, base_url, service, **options):
+        seen.append(dict(options, base_url=base_url))
+        original(self, base_url, service, **options)
+
+    def refuse(self, method, path, **kwargs):
+        raise ApiError("%s %s %s: refused by the test" % (self.service, method, path))
+    monkeypatch.setattr(JsonHttpClient, "__init__", recording_init)
+    monkeypatch.setattr(JsonHttpClient, "request", refuse)
     with mock_aws():
         result = run(dict(BASE, timeout=7, ca_path="/etc/ca.pem", client_cert="/c.pem", validate_certs=False),
                      capsys)
-    assert result["upstream"]["digest"] == "sha256:" + "a" * 64
-    deadline = seen.pop("deadline")
+    assert result["upstream"]["error"] == (
+        "registry https://ghcr.io GET /v2/coder/coder-preview/manifests/latest: refused by the test")
+    assert len(seen) == 1
+    deadline = seen[0].pop("deadline")
+    seen[0].pop("opener", None)
     assert deadline > 0
-    assert seen == {"base": "https://ghcr.io", "timeout": 7, "validate_certs": False, "ca_path": "/etc/ca.pem",
-                    "client_cert": "/c.pem", "client_key": None, "use_proxy": True, "retries": 3}
+    assert seen[0] == {"base_url": "https://ghcr.io", "timeout": 7, "validate_certs": False, "ca_path": "/etc/ca.pem",
+                       "client_cert": "/c.pem", "client_key": None, "use_proxy": True, "retries": 3}
 
 
 def test_an_unreachable_registry_is_an_error_on_its_side_only(capsys):
