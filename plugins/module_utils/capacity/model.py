@@ -22,7 +22,7 @@ import math
 import random
 from array import array
 from collections import namedtuple
-from itertools import accumulate
+from itertools import compress
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.stats import (
     mean, percentile_sorted, pooled_percentile)
@@ -144,29 +144,69 @@ class _Replication:
     """One run's draws, laid out for the queue engine; none of it depends on the provisioner count.
 
     ``first`` holds every user's first build time; users with more than one attempt, or whose every attempt fails,
-    are ``specials`` (sorted user indices) with their ``plans`` (durations, jitters, fails_every_attempt). ``finish0``
-    and ``ttr0`` are a user's finish and time-to-ready when the first build starts on arrival, as the engine would
-    compute them, so users who never queue cost no Python loop.
+    are ``specials`` (sorted user indices) with their ``plans`` (durations, jitters, fails_every_attempt).
+
+    The run's unqueued schedule is computed once: every job in creation order as if daemons were unlimited (each
+    starts when created). Until every daemon has had a job nobody waits, so with ``c`` daemons the first ``c`` jobs
+    of this schedule are exactly the first ``c`` jobs of the run, and the engine takes them in bulk: ``finish``
+    (per job), ``ok_ttr`` (time-to-ready of each success, in schedule order), the positions of retries, of the
+    specials' first attempts and of the specials' successful last attempts.
     """
 
-    __slots__ = ("first", "finish0", "ttr0", "specials", "plans", "successes", "_over")
+    __slots__ = ("first", "specials", "plans", "successes", "finish", "ok_ttr", "retries", "retry_pos",
+                 "special_first_pos", "special_ok_pos", "_over")
 
-    def __init__(self, arrivals, first, plans, agent_ready_s):
+    def __init__(self, arrivals, first, plans, agent_ready_s, delays):
         self.first = first
-        self.finish0 = array("d", [a + d for a, d in zip(arrivals, first)])
-        self.ttr0 = array("d", [f + agent_ready_s - a for a, f in zip(arrivals, self.finish0)])
         self.plans = plans
         self.specials = sorted(plans)
         self.successes = len(arrivals) - sum(1 for plan in plans.values() if plan[2])
         self._over = None
+        self._schedule(arrivals, agent_ready_s, delays)
 
-    def over_prefix(self, target):
-        """Prefix counts of users whose unqueued time-to-ready exceeds ``target`` (cached for one target)."""
+    def _schedule(self, arrivals, agent_ready_s, delays):
+        n, plans, specials = len(arrivals), self.plans, self.specials
+        finish, ok_ttr = array("d"), array("d")
+        retries, special_first_pos, special_ok_pos, pending = [], [], [], []
+        i, next_k = 0, 0
+        next_special = specials[0] if specials else n
+        while True:
+            j = bisect.bisect_right(arrivals, pending[0][0], i, next_special) if pending else next_special
+            if j > i:
+                done = array("d", [a + d for a, d in zip(arrivals[i:j], self.first[i:j])])
+                finish.extend(done)
+                ok_ttr.extend([f + agent_ready_s - a for a, f in zip(arrivals[i:j], done)])
+                i = j
+                continue
+            if pending and (i >= n or pending[0][0] < arrivals[i]):
+                created, generator_finish, generator, user, attempt = heapq.heappop(pending)
+                retries.append((len(finish), created, user, attempt, generator, generator_finish))
+            elif i < n:
+                user, attempt, created = i, 0, arrivals[i]
+                special_first_pos.append(len(finish))
+                i += 1
+                next_k += 1
+                next_special = specials[next_k] if next_k < len(specials) else n
+            else:
+                break
+            durations, jitters, fails_every = plans[user]
+            f = created + durations[attempt]
+            if attempt + 1 < len(durations):
+                heapq.heappush(pending, (f + delays[attempt] * jitters[attempt], f, len(finish), user, attempt + 1))
+            elif not fails_every:
+                special_ok_pos.append(len(finish))
+                ok_ttr.append(f + agent_ready_s - arrivals[user])
+            finish.append(f)
+        self.finish, self.ok_ttr, self.retries = finish, ok_ttr, retries
+        self.retry_pos = [retry[0] for retry in retries]
+        self.special_first_pos, self.special_ok_pos = special_first_pos, special_ok_pos
+
+    def late_before(self, target, count):
+        """How many of the schedule's first ``count`` successes have a time-to-ready over ``target``."""
         if self._over is None or self._over[0] != target:
-            counts = array("l", [0])
-            counts.extend(accumulate(1 if value > target else 0 for value in self.ttr0))
-            self._over = (target, counts)
-        return self._over[1]
+            # Positions of the late ones (few), found at C speed: target < value, value by value.
+            self._over = (target, list(compress(range(len(self.ok_ttr)), map(float(target).__lt__, self.ok_ttr))))
+        return bisect.bisect_left(self._over[1], count)
 
 
 class _Drawer:
@@ -234,7 +274,7 @@ class _Drawer:
                 plans[user] = (tuple(durations), jitters, failures >= max_attempts)
         if hasattr(rng, "gauss_next"):
             rng.gauss_next = z_next
-        return _Replication(arrivals, first, plans, s.agent_ready_s)
+        return _Replication(arrivals, first, plans, s.agent_ready_s, _retry_delays(s.retry))
 
 
 def _retry_delays(retry):
@@ -255,47 +295,54 @@ def _run(arrivals, rep, servers, agent_ready_s, delays, mode, target=None, fail_
     Jobs are taken in creation order and each starts at max(created, the earliest time a daemon frees): with FIFO
     and identical daemons that is exactly the event-by-event schedule (Kiefer-Wolfowitz), found with one heap of
     ``servers`` free times. Ties in creation time go to first attempts (in user order), then retries in the order
-    their failed attempt finished. A failed attempt's retry is created at its finish plus the backoff. Until every
-    daemon has had a job nobody waits, so those users are taken in bulk from ``rep.finish0``/``rep.ttr0``; the
-    Python loop runs only for the jobs that can queue.
+    their failed attempt finished. A failed attempt's retry is created at its finish plus the backoff. The first
+    ``servers`` jobs never wait and come in bulk from the run's unqueued schedule (``_Replication``); the Python
+    loop runs only for the jobs that can queue.
 
     ``mode`` _COUNT returns how many successful users' time-to-ready exceeds ``target``, stopping once it reaches
     ``fail_at``; _VALUES returns (time-to-ready of every success, number of zero waits, list of positive waits);
     _TRACE returns (first-attempt start per user, {special user: [(created, started, finished), ...]}).
     """
     n = len(arrivals)
-    first, finish0, plans, specials = rep.first, rep.finish0, rep.plans, rep.specials
+    first, plans, specials = rep.first, rep.plans, rep.specials
     counting, tracing = mode == _COUNT, mode == _TRACE
-    over_prefix = rep.over_prefix(target) if counting else None
-    ttr0 = rep.ttr0
-    ttr, waits, zeros, over = [], [], 0, 0
-    starts = [None] * n if tracing else None
-    log = {} if tracing else None
-    free, pending = [], []
+    # The unqueued head: the first `servers` jobs of the schedule.
+    head = min(servers, len(rep.finish))
+    retried = bisect.bisect_left(rep.retry_pos, head)
+    i = head - retried  # the first attempts in the head are users 0 .. i-1
+    n_ok = i - bisect.bisect_left(rep.special_first_pos, head) + bisect.bisect_left(rep.special_ok_pos, head)
+    ttr, waits, zeros, over = [], [], head, 0
+    starts = log = None
+    if counting:
+        over = rep.late_before(target, n_ok)
+        if over >= fail_at:
+            return over
+    else:
+        ttr = rep.ok_ttr[:n_ok].tolist()
+    next_k = bisect.bisect_left(specials, i)
+    if tracing:
+        starts = arrivals[:i] + [None] * (n - i)
+        log = {}
+        for user in specials[:next_k]:
+            log[user] = [(arrivals[user], arrivals[user], arrivals[user] + plans[user][0][0])]
+        for position, created, user, dummy_attempt, dummy_g, dummy_gf in rep.retries[:retried]:
+            log[user].append((created, created, rep.finish[position]))
+    # Retries that head jobs created, not in the head themselves: waiting to be created.
+    pending = [(created, generator_finish, generator, user, attempt)
+               for position, created, user, attempt, generator, generator_finish in rep.retries[retried:]
+               if generator < head]
+    heapq.heapify(pending)
+    if i >= n and not pending:
+        return over if counting else ((starts, log) if tracing else (ttr, zeros, waits))
+    free = rep.finish[:head].tolist()
+    heapq.heapify(free)
     heappush, heappop, heapreplace = heapq.heappush, heapq.heappop, heapq.heapreplace
     ttr_append, waits_append = ttr.append, waits.append
-    started, order, i, next_k = 0, 0, 0, 0
-    next_special = specials[0] if specials else n
+    order = head
+    next_special = specials[next_k] if next_k < len(specials) else n
     while True:
         # Users i .. j-1 are first attempts that need no retry bookkeeping and come before the next retry.
         j = bisect.bisect_right(arrivals, pending[0][0], i, next_special) if pending else next_special
-        if j > i and started < servers:
-            j = min(j, i + servers - started)
-            free.extend(finish0[i:j])
-            if counting:
-                over += over_prefix[j] - over_prefix[i]
-                if over >= fail_at:
-                    return over
-            else:
-                ttr.extend(ttr0[i:j])
-                zeros += j - i
-                if tracing:
-                    starts[i:j] = arrivals[i:j]
-            started += j - i
-            i = j
-            if started == servers:
-                heapq.heapify(free)
-            continue
         if j > i:
             if counting:
                 for a, d in zip(arrivals[i:j], first[i:j]):
@@ -334,20 +381,11 @@ def _run(arrivals, rep, servers, agent_ready_s, delays, mode, target=None, fail_
             next_special = specials[next_k] if next_k < len(specials) else n
         else:
             break
-        if started < servers:
-            s = created
-        else:
-            m = free[0]
-            s = m if m > created else created
+        m = free[0]
+        s = m if m > created else created
         durations, jitters, fails_every = plans[user]
         f = s + durations[attempt]
-        if started < servers:
-            free.append(f)
-            started += 1
-            if started == servers:
-                heapq.heapify(free)
-        else:
-            heapreplace(free, f)
+        heapreplace(free, f)
         order += 1
         if not counting:
             if s > created:
@@ -948,7 +986,7 @@ def simulate_steady_state(c, arrival_rate, service_rate, n_jobs, rng, warmup_fra
         now += rng.expovariate(arrival_rate)
         arrivals.append(now)
         services.append(rng.expovariate(service_rate))
-    starts = _run(arrivals, _Replication(arrivals, services, {}, 0.0), c, 0.0, [], _TRACE)[0]
+    starts = _run(arrivals, _Replication(arrivals, services, {}, 0.0, []), c, 0.0, [], _TRACE)[0]
     skip = int(n_jobs * warmup_fraction)
     measured = [start - created for start, created in zip(starts[skip:], arrivals[skip:])]
     return {
