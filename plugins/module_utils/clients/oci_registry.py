@@ -15,7 +15,9 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError, JsonHttpClient
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import (
+    ApiError, JsonHttpClient, shown_url,
+)
 
 # Ask for every manifest kind so the registry returns the tag's own digest (the index for multi-arch images),
 # which is what a mirror copied with all platforms and the kubelet's imageID both carry.
@@ -69,8 +71,8 @@ def manifest_digest(base_url, repository, reference, timeout=10, validate_certs=
     """The digest a registry serves for ``repository:reference``. Raises ApiError on any failure.
     ``options`` are ``JsonHttpClient``'s (ca_path, client_cert, client_key, use_proxy, retries, deadline); the
     token service gets the same."""
-    client = JsonHttpClient(base_url, "registry %s" % base_url, timeout=timeout, validate_certs=validate_certs,
-                            opener=opener, **options)
+    client = JsonHttpClient(base_url, "registry %s" % shown_url(base_url), timeout=timeout,
+                            validate_certs=validate_certs, opener=opener, **options)
     path = "/v2/%s/manifests/%s" % (repository, reference)
     headers = {"Accept": MANIFEST_ACCEPT}
     try:

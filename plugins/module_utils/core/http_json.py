@@ -153,6 +153,7 @@ class JsonHttpClient:
                  client_cert=None, client_key=None, use_proxy=True, retries=3, deadline=None, backoff_base=0.5,
                  backoff_cap=5.0):
         self.base_url = base_url.rstrip("/")
+        self.shown_url = shown_url(self.base_url)  # what error messages name: the URL without any userinfo
         self.service = service
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         self.headers.update(headers or {})
@@ -214,7 +215,7 @@ class JsonHttpClient:
         what = "%s %s %s" % (self.service, method, path)
         url = self.url(path, query)
         if urlparse(url).scheme not in ("http", "https"):
-            raise ApiError("%s: %r is not an http:// or https:// URL" % (what, self.base_url))
+            raise ApiError("%s: %r is not an http:// or https:// URL" % (what, self.shown_url))
         start = self.clock()
         budget = float(self.timeout)
         if self.deadline is not None:
@@ -224,7 +225,7 @@ class JsonHttpClient:
         while True:
             remaining = end - self.clock()
             if remaining < MIN_ATTEMPT_S:
-                raise ApiError("%s: not sent to %s: the time this task may take ran out first" % (what, self.base_url))
+                raise ApiError("%s: not sent to %s: the time this task may take ran out first" % (what, self.shown_url))
             try:
                 status, payload, response_headers = self._attempt(what, method, url, data, all_headers, end,
                                                                   budget)
@@ -291,17 +292,17 @@ class JsonHttpClient:
                 raise self._timeout_error(what, budget)
             if isinstance(err.reason, _RESET_ERRORS) and idempotent:
                 raise _Retryable(ApiError("%s: %s cut the connection (%s)"
-                                          % (what, self.base_url, _reason(err.reason))))
-            raise ApiError("%s: cannot reach %s (%s)" % (what, self.base_url, _reason(err.reason)))
+                                          % (what, self.shown_url, _reason(err.reason))))
+            raise ApiError("%s: cannot reach %s (%s)" % (what, self.shown_url, _reason(err.reason)))
         except (socket.timeout, TimeoutError):
             raise self._timeout_error(what, budget)
         except _RESET_ERRORS as err:
-            error = ApiError("%s: %s cut the connection (%s)" % (what, self.base_url, _reason(err)))
+            error = ApiError("%s: %s cut the connection (%s)" % (what, self.shown_url, _reason(err)))
             if idempotent:
                 raise _Retryable(error)
             raise error
         except (http_client.HTTPException, ConnectionError, OSError, ValueError) as err:
-            raise ApiError("%s: cannot reach %s (%s)" % (what, self.base_url, _reason(err)))
+            raise ApiError("%s: cannot reach %s (%s)" % (what, self.shown_url, _reason(err)))
 
     def _read(self, response, end):
         """The body, in chunks, giving up once the call's time is spent (a server that trickles bytes)."""
@@ -315,7 +316,7 @@ class JsonHttpClient:
             chunks.append(chunk)
 
     def _timeout_error(self, what, budget):
-        return ApiError("%s: no answer from %s within %ss" % (what, self.base_url, _seconds(budget)))
+        return ApiError("%s: no answer from %s within %ss" % (what, self.shown_url, _seconds(budget)))
 
     def get(self, path, query=None):
         return self.request("GET", path, query=query)[1]
@@ -329,6 +330,14 @@ def _noted(error, note):
     if not note:
         return error
     return ApiError(error.message + note, status=error.status, body=error.body, headers=error.headers)
+
+
+def shown_url(url):
+    """``url`` fit for a message: ``user:password@`` removed from the authority."""
+    parsed = urlparse(url)
+    if "@" not in parsed.netloc:
+        return url
+    return parsed._replace(netloc="***@" + parsed.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def _parse_json(payload):

@@ -7,7 +7,7 @@ import time
 import pytest
 from http_script_server import ScriptServer
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.clients import coder_api
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients import coder_api, oci_registry
 from ansible_collections.coder.ai_platform.plugins.module_utils.core import http_json
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError, JsonHttpClient
 
@@ -224,6 +224,20 @@ def test_refused_connection_is_not_retried_and_is_unreachable():
         client.get("/x")
     assert time.monotonic() - start < 1  # no 5 s backoff: refused means down, and down answers at once
     assert err.value.unreachable and "cannot reach" in err.value.message
+
+
+def test_credentials_in_a_url_never_reach_a_message():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = JsonHttpClient("http://gate:s3cr3t-pw@127.0.0.1:%d" % port, "Svc")
+    with pytest.raises(ApiError) as err:
+        client.get("/x")
+    assert "s3cr3t-pw" not in err.value.message and "gate" not in err.value.message
+    assert "http://***@127.0.0.1:%d" % port in err.value.message
+    with pytest.raises(ApiError) as registry:
+        oci_registry.manifest_digest("http://gate:s3cr3t-pw@127.0.0.1:%d" % port, "coder/coder", "latest")
+    assert "s3cr3t-pw" not in registry.value.message
 
 
 def test_a_url_without_a_scheme_is_an_api_error_not_a_traceback():
