@@ -83,7 +83,7 @@ def test_503_every_time_gives_up_within_the_call_bound():
         with pytest.raises(ApiError) as err:
             client.get("/x")
         elapsed = time.monotonic() - start
-    assert elapsed < 1.0 + 0.5
+    assert elapsed < 1.0 + 1.0  # the bound, plus room for a busy machine; ten unbounded retries take ~30 s
     assert 2 <= server.count < 11
     assert "another would end past the 1s bound" in err.value.message
     assert sum(client.slept) < 1.0
@@ -147,7 +147,7 @@ def test_a_hanging_server_is_bounded_by_the_timeout():
         with pytest.raises(ApiError) as err:
             client.get("/x")
         elapsed = time.monotonic() - start
-    assert 0.9 <= elapsed < 1.0 + 0.5
+    assert 0.9 <= elapsed < 1.0 + 1.0  # unbounded, the server would hold it 30 s
     assert err.value.unreachable and err.value.message == "Svc GET /x: no answer from %s within 1s" % server.url
     assert server.count == 1  # a timeout used the whole bound: nothing left to retry with
 
@@ -161,7 +161,7 @@ def test_a_server_that_accepts_and_never_reads_is_bounded_too():
         start = time.monotonic()
         with pytest.raises(ApiError) as err:
             client.get("/x")
-        assert time.monotonic() - start < 1.5
+        assert time.monotonic() - start < 2.0
         assert "no answer from" in err.value.message
     finally:
         listener.close()
@@ -177,7 +177,7 @@ def test_the_deadline_bounds_every_call_of_a_client_together():
         with pytest.raises(ApiError) as second:
             client.get("/b")
         elapsed = time.monotonic() - start
-    assert elapsed < 1.0 + 0.5
+    assert elapsed < 1.0 + 1.0
     assert "no answer from" in first.value.message and first.value.message.endswith("s")
     assert second.value.message == "Svc GET /b: not sent to %s: the time this task may take ran out first" % server.url
     assert server.count == 1
@@ -192,7 +192,7 @@ def test_a_coder_gather_against_a_throttling_server_stays_within_its_deadline():
         start = time.monotonic()
         facts = coder_api.gather_deployment(client, ["ai-workshop"])
         elapsed = time.monotonic() - start
-    assert elapsed < 2.0 + 0.5
+    assert elapsed < 2.0 + 1.0
     assert facts["reachable"] is True
     assert set(facts["errors"]) == {"health", "proxies", "organizations", "templates"}
     assert all("HTTP 429 rate limited" in cause for cause in facts["errors"].values())
@@ -222,7 +222,7 @@ def test_refused_connection_is_not_retried_and_is_unreachable():
     start = time.monotonic()
     with pytest.raises(ApiError) as err:
         client.get("/x")
-    assert time.monotonic() - start < 1  # no 5 s backoff: refused means down, and down answers at once
+    assert time.monotonic() - start < 2  # no 5 s backoff: refused means down, and down answers at once
     assert err.value.unreachable and "cannot reach" in err.value.message
 
 
