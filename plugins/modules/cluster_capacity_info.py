@@ -145,7 +145,6 @@ api_calls:
 """
 
 import copy
-import json
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -154,61 +153,15 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.clients.kube_gather import KubeReadError, gather_cluster
-
-try:
-    from kubernetes.client.exceptions import ApiException
-    from kubernetes.dynamic.exceptions import DynamicApiError
-    from urllib3.exceptions import HTTPError as Urllib3Error
-except ImportError:
-    pass  # AnsibleK8SModule reports the missing library
-
-SECTIONS = ("nodes", "nodepools", "deployments", "cronjobs", "pods")
-
-
-def make_reader(dynamic_client, timeout):
-    """A ``get_json(path, query)`` over kubernetes.core's authenticated client, turning every failure into a
-    KubeReadError with the HTTP status and the API's own message."""
-    def get_json(path, query):
-        # serialize=False: the kubelet Summary has no "kind", which the client's ResourceInstance requires.
-        params = {"_request_timeout": timeout, "serialize": False}
-        if query.get("labelSelector"):
-            params["label_selector"] = query["labelSelector"]
-        try:
-            return json.loads(dynamic_client.request("get", path, **params).data)
-        except (DynamicApiError, ApiException) as err:
-            status = getattr(err, "status", None)
-            message = "GET %s: HTTP %s %s" % (path, status, _api_message(err))
-            raise KubeReadError(message, not_found=status == 404)
-        except (Urllib3Error, OSError, ValueError) as err:
-            raise KubeReadError("GET %s: cannot reach the cluster (%s)" % (path, _first_line(err)))
-    return get_json
-
-
-def _api_message(err):
-    summary = getattr(err, "summary", None)
-    if callable(summary):
-        return summary()
-    return getattr(err, "reason", None) or _first_line(err)
-
-
-def _first_line(err):
-    return str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.kube_gather import (
+    cluster_options, gather_cluster, make_reader, unreadable,
+)
 
 
 def argspec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
-    ref = dict(namespace=dict(type="str", required=True), name=dict(type="str", required=True))
-    spec.update(
-        node_stats=dict(type="bool", default=True),
-        nodepools=dict(type="bool", default=True),
-        deployments=dict(type="list", elements="dict", default=[], options=copy.deepcopy(ref)),
-        cronjobs=dict(type="list", elements="dict", default=[], options=copy.deepcopy(ref)),
-        pods=dict(type="list", elements="dict", default=[], options=dict(
-            component=dict(type="str", required=True), namespace=dict(type="str", required=True),
-            label_selector=dict(type="str", required=True))),
-        request_timeout=dict(type="int", default=10),
-    )
+    spec.update(cluster_options())
+    spec.update(request_timeout=dict(type="int", default=10))
     return spec
 
 
@@ -219,8 +172,7 @@ def main():
         client = get_api_client(module)
     except CoreException as err:
         # A bad or missing kubeconfig is this region's dependency failing: report it, do not stop the gate.
-        cause = "cannot build a Kubernetes client: %s" % err
-        module.exit_json(changed=False, errors=dict((s, cause) for s in SECTIONS), api_calls=0)
+        module.exit_json(changed=False, **unreadable("cannot build a Kubernetes client: %s" % err))
     facts = gather_cluster(make_reader(client.client, params["request_timeout"]), deployments=params["deployments"],
                            cronjobs=params["cronjobs"], pod_selectors=params["pods"],
                            node_stats=params["node_stats"], nodepools=params["nodepools"])

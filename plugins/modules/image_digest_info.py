@@ -76,58 +76,14 @@ ecr:
   type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.coder.ai_platform.plugins.module_utils.aws.ecr import read_image_digest
+from ansible_collections.coder.ai_platform.plugins.module_utils.clients.registry_gather import read_upstream_digest
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_args import (
     HTTP_REQUIRED_BY, check_http_params, http_argument_spec, http_client_options,
 )
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.http_json import ApiError
-from ansible_collections.coder.ai_platform.plugins.module_utils.clients.oci_registry import (
-    manifest_digest, parse_image_reference, registry_url,
-)
-
-
-def upstream_digest(params, http_options):
-    try:
-        ref = parse_image_reference(params["upstream_image"])
-    except ValueError as err:
-        return {"image": params["upstream_image"], "digest": None, "error": str(err)}
-    side = {"image": params["upstream_image"], "registry": ref["registry"], "repository": ref["repository"],
-            "tag": ref["tag"], "digest": None, "error": None}
-    base = params["upstream_registry_url"] or registry_url(ref["registry"])
-    try:
-        side["digest"] = manifest_digest(base, ref["repository"], ref["digest"] or ref["tag"], **http_options)
-    except ApiError as err:
-        side["error"] = err.message
-    return side
-
-
-def ecr_digest(module, repository, tag, registry_id):
-    side = {"repository": repository, "tag": tag, "digest": None, "pushed_at": None, "missing": None, "error": None}
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
-    query = {"repositoryName": repository, "imageIds": [{"imageTag": tag}]}
-    if registry_id:
-        query["registryId"] = registry_id
-    try:
-        images = client.describe_images(aws_retry=True, **query)["imageDetails"]
-    except is_boto3_error_code(["ImageNotFoundException", "RepositoryNotFoundException"]) as err:
-        side["missing"] = err.response["Error"]["Code"]
-        return side
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as err:  # pylint: disable=duplicate-except
-        side["error"] = "ECR DescribeImages %s:%s in %s: %s" % (repository, tag, module.region, err)
-        return side
-    if images:
-        side["digest"] = images[0].get("imageDigest")
-        pushed = images[0].get("imagePushedAt")
-        side["pushed_at"] = pushed.isoformat() if hasattr(pushed, "isoformat") else pushed
-    return side
 
 
 def main():
@@ -142,9 +98,11 @@ def main():
     argument_spec.update(http_argument_spec(validate_certs=False))
     module = AnsibleAWSModule(argument_spec=argument_spec, required_by=HTTP_REQUIRED_BY, supports_check_mode=True)
     check_http_params(module)
-    upstream = upstream_digest(module.params, http_client_options(module.params, bound_task=True))
+    upstream = read_upstream_digest(module.params["upstream_image"], module.params["upstream_registry_url"],
+                                    **http_client_options(module.params, bound_task=True))
     tag = module.params["ecr_tag"] or upstream.get("tag") or "latest"
-    ecr = ecr_digest(module, module.params["ecr_repository"], tag, module.params["ecr_registry_id"])
+    ecr = read_image_digest(module.client("ecr", retry_decorator=AWSRetry.jittered_backoff()),
+                            module.params["ecr_repository"], tag, module.params["ecr_registry_id"], module.region)
     module.exit_json(changed=False, upstream=upstream, ecr=ecr)
 
 

@@ -103,142 +103,25 @@ errors:
   type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # AnsibleAWSModule reports the missing library
-
-from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
-
-
-def _aws_errors():
-    return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-
-
-class Reader(object):
-    def __init__(self, module):
-        self.module = module
-        self.region = module.region
-        self.retry = AWSRetry.jittered_backoff()
-        self.clients = {}
-        self.errors = {}
-
-    def client(self, service, region=None):
-        region = region or self.region
-        if (service, region) not in self.clients:
-            self.clients[(service, region)] = self.module.client(service, retry_decorator=self.retry, region=region)
-        return self.clients[(service, region)]
-
-    def key(self, key_ref, region):
-        try:
-            return sb.read_key(self.client("kms", region), key_ref)
-        except _aws_errors() as err:
-            return {"exists": None, "arn": key_ref, "error": "KMS DescribeKey %s in %s: %s" % (key_ref, region, err)}
-
-    def key_region(self, key_ref, default):
-        parts = (key_ref or "").split(":")
-        return parts[3] if key_ref and key_ref.startswith("arn:") and len(parts) > 3 and parts[3] else default
-
-    def bucket(self, name, account, region):
-        bucket = sb.read_bucket(self.client("s3", region), name, account)
-        bucket["kms_key"] = None
-        encryption = bucket.get("encryption") or {}
-        if encryption.get("sse_algorithm") == "aws:kms" and encryption.get("kms_key_id"):
-            key_id = encryption["kms_key_id"]
-            bucket["kms_key"] = self.key(key_id, self.key_region(key_id, bucket.get("region") or region))
-            encryption["kms_key_arn"] = bucket["kms_key"].get("arn")
-        return bucket
-
-    def destination_region(self, name, account):
-        s3 = self.client("s3")
-        try:
-            return s3.get_bucket_location(aws_retry=True, Bucket=name, ExpectedBucketOwner=account).get(
-                "LocationConstraint") or "us-east-1"
-        except botocore.exceptions.ClientError as err:
-            if sb.error_code(err) in ("NoSuchBucket", "404", "AccessDenied", "403"):
-                return None
-            raise
-
-    def run(self):
-        params = self.module.params
-        facts = {"region": self.region, "account_id": None, "bucket": sb.absent_bucket(params["bucket"]),
-                 "state_object": None, "lock_table": None, "replicas": [], "backend_config": None}
-        account = None
-        try:
-            account = self.client("sts").get_caller_identity(aws_retry=True)["Account"]
-            facts["account_id"] = account
-        except _aws_errors() as err:
-            cause = "STS GetCallerIdentity in %s: %s" % (self.region, err)
-            self.errors.update(bucket=cause, state_object=cause, replicas=cause)
-        if account:
-            self.read_buckets(facts, params, account)
-        if params["lock_table"]:
-            facts["lock_table"] = self.read_table(params["lock_table"])
-        if params["backend_hcl_path"]:
-            try:
-                with open(params["backend_hcl_path"]) as handle:
-                    facts["backend_config"] = sb.parse_backend_hcl(handle.read())
-            except (IOError, OSError, ValueError) as err:
-                self.errors["backend_config"] = "backend.hcl %s: %s" % (params["backend_hcl_path"], to_native(err))
-        facts["errors"] = self.errors
-        self.module.exit_json(changed=False, **facts)
-
-    def read_buckets(self, facts, params, account):
-        try:
-            facts["bucket"] = self.bucket(params["bucket"], account, self.region)
-        except _aws_errors() as err:
-            cause = "S3 bucket %s in %s: %s" % (params["bucket"], self.region, err)
-            self.errors.update(bucket=cause, state_object=cause, replicas=cause)
-            return
-        if not facts["bucket"]["exists"]:
-            return
-        if params["state_key"]:
-            try:
-                facts["state_object"] = sb.read_state_object(
-                    self.client("s3"), params["bucket"], params["state_key"], account)
-            except _aws_errors() as err:
-                self.errors["state_object"] = "S3 object s3://%s/%s: %s" % (params["bucket"], params["state_key"], err)
-        try:
-            for rule in (facts["bucket"].get("replication") or {}).get("Rules") or []:
-                arn = (rule.get("Destination") or {}).get("Bucket") or ""
-                name = arn.split(":::", 1)[-1]
-                region = self.destination_region(name, account)
-                destination = self.bucket(name, account, region) if region else sb.absent_bucket(name)
-                facts["replicas"].append({"rule": rule, "bucket": destination})
-        except _aws_errors() as err:
-            self.errors["replicas"] = "replication destination: %s" % err
-
-    def read_table(self, name):
-        try:
-            table = sb.read_table(self.client("dynamodb"), name)
-        except _aws_errors() as err:
-            self.errors["lock_table"] = "DynamoDB table %s in %s: %s" % (name, self.region, err)
-            return sb.absent_table(name)
-        table["kms_key"] = None
-        sse = table.get("sse") or {}
-        if sse.get("kms_key_arn"):
-            table["kms_key"] = self.key(sse["kms_key_arn"], self.key_region(sse["kms_key_arn"], self.region))
-        return table
+from ansible_collections.coder.ai_platform.plugins.module_utils.aws.connection import module_clients
+from ansible_collections.coder.ai_platform.plugins.module_utils.aws.state_backend import (
+    read_state_backend, state_backend_options,
+)
 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            bucket=dict(type="str", required=True),
-            state_key=dict(type="str", no_log=False),
-            lock_table=dict(type="str"),
-            backend_hcl_path=dict(type="path"),
-        ),
+        argument_spec=state_backend_options(),
         supports_check_mode=True,
     )
     if not module.region:
         module.fail_json(msg="region is required (the primary region of the state bucket)")
-    Reader(module).run()
+    params = module.params
+    facts = read_state_backend(module_clients(module), module.region, params["bucket"], params["state_key"],
+                               params["lock_table"], params["backend_hcl_path"])
+    module.exit_json(changed=False, **facts)
 
 
 if __name__ == "__main__":

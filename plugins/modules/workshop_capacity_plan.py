@@ -119,37 +119,18 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.plan import plan_workshop
-
-WORKLOAD_KEYS = ("build_p50_s", "build_p95_s", "agent_ready_s", "failure_rate", "arrival_profile", "retry",
-                 "target_p95_s", "target_success_rate", "confidence")
+from ansible_collections.coder.ai_platform.plugins.module_utils.capacity.workshop_plan import (
+    capacity_argument_spec, workload,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            expected_users=dict(type="int", required=True),
-            capacity=dict(type="dict", default={}, options=dict(
-                template=dict(type="dict"), headroom_pct=dict(type="int", default=30),
-                build_p50_s=dict(type="float", default=60), build_p95_s=dict(type="float", default=90),
-                agent_ready_s=dict(type="float", default=15), failure_rate=dict(type="float", default=0.02),
-                arrival_profile=dict(type="list", elements="list", default=[[0, 0], [60, 1]]), retry=dict(type="dict"),
-                target_p95_s=dict(type="float", default=120), target_success_rate=dict(type="float", default=0.995),
-                confidence=dict(type="float", default=0.8))),
-            build_time_stats=dict(type="dict"),
-            current_provisioners=dict(type="int"),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=capacity_argument_spec(), supports_check_mode=True)
     capacity = module.params["capacity"]
-    workload = dict((key, capacity[key]) for key in WORKLOAD_KEYS)
-    stats = module.params["build_time_stats"] or {}
-    source = "inventory (workshop_capacity.build_p50_s / build_p95_s)"
-    if stats.get("p50_s") and stats.get("p95_s"):
-        workload.update(build_p50_s=float(stats["p50_s"]), build_p95_s=float(stats["p95_s"]))
-        source = "Coder build_time_stats of the workshop template"
+    planned_workload, source = workload(capacity, module.params["build_time_stats"])
     try:
         plan = plan_workshop(module.params["expected_users"], template=capacity["template"],
-                             headroom_pct=capacity["headroom_pct"], workload=workload,
+                             headroom_pct=capacity["headroom_pct"], workload=planned_workload,
                              current_provisioners=module.params["current_provisioners"] or None)
     except ValueError as err:
         module.fail_json(msg="workshop_capacity: %s" % err)

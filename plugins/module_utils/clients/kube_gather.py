@@ -5,14 +5,17 @@
 (in parallel), Karpenter NodePools (one list), named Deployments and CronJobs, and the image digests of the pods
 that match each selector.
 
-The functions take a ``get_json(path, query_dict) -> dict`` callable so they are tested without a cluster; the
-module passes one built on kubernetes.core's authenticated client.
+The functions take a ``get_json(path, query_dict) -> dict`` callable so they are tested without a cluster;
+``make_reader`` builds one on kubernetes.core's authenticated client (``client_reader`` from the
+kubernetes.core authentication options: kubeconfig, context, host, api_key, ... and the E(K8S_AUTH_*) variables).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,6 +23,25 @@ from ansible_collections.coder.ai_platform.plugins.module_utils.clients.oci_regi
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.quantity import parse_quantity
 
 NODEPOOL_PATH = "/apis/karpenter.sh/v1/nodepools"
+SECTIONS = ("nodes", "nodepools", "deployments", "cronjobs", "pods")
+_REF = dict(namespace=dict(type="str", required=True), name=dict(type="str", required=True))
+
+
+def cluster_options():
+    """What to read (the argument spec of cluster_capacity_info and of the gather's ``cluster`` source)."""
+    return dict(
+        node_stats=dict(type="bool", default=True),
+        nodepools=dict(type="bool", default=True),
+        deployments=dict(type="list", elements="dict", default=[], options=copy.deepcopy(_REF)),
+        cronjobs=dict(type="list", elements="dict", default=[], options=copy.deepcopy(_REF)),
+        pods=dict(type="list", elements="dict", default=[], options=dict(
+            component=dict(type="str", required=True), namespace=dict(type="str", required=True),
+            label_selector=dict(type="str", required=True))),
+    )
+
+
+# kubernetes.core's client cache and the kubeconfig loader are not thread-safe: build clients one at a time.
+_CLIENT_LOCK = threading.Lock()
 
 
 class KubeReadError(Exception):
@@ -168,3 +190,66 @@ def summarise_cronjob(cronjob):
     return {"found": True, "schedule": spec.get("schedule"), "suspend": bool(spec.get("suspend")),
             "time_zone": spec.get("timeZone"),
             "last_schedule_time": (cronjob.get("status") or {}).get("lastScheduleTime")}
+
+
+def make_reader(dynamic_client, timeout):
+    """A ``get_json(path, query)`` over kubernetes.core's authenticated client, turning every failure into a
+    KubeReadError with the HTTP status and the API's own message."""
+    # Imported here: the kubernetes package costs about a second to import, and only Kubernetes reads need it.
+    from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+    from kubernetes.dynamic.exceptions import DynamicApiError  # pylint: disable=import-outside-toplevel
+    from urllib3.exceptions import HTTPError as Urllib3Error  # pylint: disable=import-outside-toplevel
+
+    def get_json(path, query):
+        # serialize=False: the kubelet Summary has no "kind", which the client's ResourceInstance requires.
+        params = {"_request_timeout": timeout, "serialize": False}
+        if query.get("labelSelector"):
+            params["label_selector"] = query["labelSelector"]
+        try:
+            return json.loads(dynamic_client.request("get", path, **params).data)
+        except (DynamicApiError, ApiException) as err:
+            status = getattr(err, "status", None)
+            message = "GET %s: HTTP %s %s" % (path, status, _api_message(err))
+            raise KubeReadError(message, not_found=status == 404)
+        except (Urllib3Error, OSError, ValueError) as err:
+            raise KubeReadError("GET %s: cannot reach the cluster (%s)" % (path, _first_line(err)))
+    return get_json
+
+
+def client_reader(auth, timeout):
+    """``get_json`` for the cluster that kubernetes.core's authentication options ``auth`` name (kubeconfig,
+    context, host, api_key, validate_certs, ca_cert, client_cert, client_key, proxy ...; unset ones fall back to
+    the E(K8S_AUTH_*) variables and the default kubeconfig). Raises KubeReadError when no client can be built.
+
+    A kubeconfig that ``kube_http`` understands (token, client certificate, exec plugin) is read without the
+    ``kubernetes`` package, which costs about a second of CPU to import; anything else through kubernetes.core."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.coder.ai_platform.plugins.module_utils.clients import kube_http
+    try:
+        return kube_http.http_reader(auth, timeout)
+    except kube_http.Unsupported:
+        pass
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    try:
+        with _CLIENT_LOCK:
+            client = get_api_client(**dict((k, v) for k, v in (auth or {}).items() if v is not None))
+    except (CoreException, ImportError, ValueError, OSError) as err:
+        raise KubeReadError("cannot build a Kubernetes client: %s" % err)
+    return make_reader(client.client, timeout)
+
+
+def unreadable(cause):
+    """The cluster facts when no client could be built: every section's cause."""
+    return {"errors": dict((section, cause) for section in SECTIONS), "api_calls": 0}
+
+
+def _api_message(err):
+    summary = getattr(err, "summary", None)
+    if callable(summary):
+        return summary()
+    return getattr(err, "reason", None) or _first_line(err)
+
+
+def _first_line(err):
+    return str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
