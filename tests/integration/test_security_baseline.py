@@ -178,7 +178,7 @@ def test_every_check_fails_on_the_gaps_and_passes_on_the_compliant_world(tmp_pat
 def test_s3_check_passes_when_the_scope_holds_only_compliant_buckets(tmp_path, moto_url, world):
     inv = inventory(tmp_path, moto_url, "us-west-2")
     process, report = baseline(tmp_path, inv, "-e", "security_baseline_flow_logs=false",
-                               "-e", '{"security_baseline_s3_buckets": ["good-*"]}')
+                               "-e", '{"security_baseline_settings": {"s3_buckets": ["good-*"]}}')
     assert process.returncode == 0, process.output
     assert by_check(report, "us-west-2")["tls.s3_deny_insecure"]["status"] == "pass"
     assert report["summary"]["pass"] == 7
@@ -391,3 +391,83 @@ def test_unreachable_aws_gives_per_section_errors_and_error_checks(tmp_path):
     assert set(c["status"] for c in result["checks"]) == {"error"}
     assert all("could not evaluate" in c["summary"] for c in result["checks"])
     assert SECRET_KEY not in process.output
+
+
+# --- check mode on the sandbox's worlds: silent when compliant, exactly the gaps otherwise ------------------------
+def changed_tasks(output):
+    """[(task name, host)] of every task that reported changed."""
+    found, task = [], None
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line[len("TASK ["):].split("]")[0].split(" : ", 1)[-1]
+        elif line.startswith("changed: ["):
+            found.append((task, line[len("changed: ["):].split("]")[0]))
+    return sorted(found)
+
+
+def sandbox_baseline(sandbox, tmp_path, *args):
+    reports = tmp_path / "reports"
+    process = sandbox.playbook("security_baseline.yml", tmp_path, "-e", "report_dir=%s" % reports, *args)
+    path = reports / "security_baseline.json"
+    return process, json.loads(path.read_text()) if path.exists() else None
+
+
+def flow_log_world(sandbox):
+    """Flow logs, IAM roles and KMS aliases as boto3 sees them, in every region of the sandbox."""
+    endpoint = sandbox.endpoints["aws"]
+
+    def client(service, region):
+        return boto3.client(service, region_name=region, endpoint_url=endpoint["endpoint_url"],
+                            aws_access_key_id=endpoint["access_key"], aws_secret_access_key=endpoint["secret_key"])
+    world = {"roles": sorted(r["RoleName"] for r in client("iam", "us-east-2").list_roles()["Roles"])}
+    for region in ("us-east-2", "us-west-2", "eu-west-2"):
+        world[region] = {
+            "flow_logs": sorted((f["FlowLogId"], f["ResourceId"], f["DeliverLogsPermissionArn"])
+                                for f in client("ec2", region).describe_flow_logs()["FlowLogs"]),
+            "aliases": sorted(a["AliasName"] for a in client("kms", region).list_aliases()["Aliases"]),
+            "log_groups": sorted((g["logGroupName"], g.get("kmsKeyId"), g.get("retentionInDays"))
+                                 for g in client("logs", region).describe_log_groups()["logGroups"])}
+    return world
+
+
+ALL_REGIONS = {"us-east-2": 0, "us-west-2": 0, "eu-west-2": 0}
+
+
+def test_check_mode_is_silent_on_the_healthy_sandbox_and_the_flow_logs_of_others_are_kept(sandbox_factory, tmp_path):
+    """The healthy world's flow logs, log groups and delivery role were made by someone else (the seed, with its own
+    role and KMS key): they are compliant, so --check --diff reports nothing and a real run changes nothing."""
+    sandbox = sandbox_factory("healthy")
+    before = flow_log_world(sandbox)
+    assert "coder-vpc-flow-logs" not in before["roles"] and before["us-east-2"]["flow_logs"]
+    check, report = sandbox_baseline(sandbox, tmp_path, "--check", "--diff")
+    assert check.returncode == 0, check.output[-3000:]
+    assert recap_changed(check.output) == ALL_REGIONS and changed_tasks(check.output) == []
+    assert "--- before" not in check.output and "+++ after" not in check.output
+    assert set(c["status"] for c in report["checks"]) == {"pass"}
+
+    applied, report = sandbox_baseline(sandbox, tmp_path, "--diff")
+    assert applied.returncode == 0 and recap_changed(applied.output) == ALL_REGIONS, applied.output[-3000:]
+    assert flow_log_world(sandbox) == before  # no new role, key, log group or flow log; none replaced
+
+
+def test_check_mode_on_baseline_gaps_reports_exactly_the_gaps(sandbox_factory, tmp_path):
+    """baseline_gaps: the bastion group opens SSH to the world and the database uses the AWS-managed key. The
+    baseline converges only the first (with revocation asked for); the second is reported, never changed."""
+    sandbox = sandbox_factory("baseline_gaps")
+    before = flow_log_world(sandbox)
+    dry, report = sandbox_baseline(sandbox, tmp_path, "--check", "--diff", "-e", "security_baseline_fail_on_findings=false")
+    assert dry.returncode == 0, dry.output[-3000:]
+    assert recap_changed(dry.output) == ALL_REGIONS  # no revocation asked: nothing would change
+    failing = sorted((c["id"], c["target"]) for c in report["checks"] if c["status"] != "pass")
+    assert failing == [("rds.encryption_cmk", "us-east-2"), ("security_groups.least_privilege", "us-east-2")]
+
+    fix, dummy_report = sandbox_baseline(sandbox, tmp_path, "--check", "--diff", "-e", "security_baseline_sg_remediate=true",
+                                         "-e", "security_baseline_fail_on_findings=false")
+    assert fix.returncode == 0, fix.output[-3000:]
+    assert recap_changed(fix.output) == dict(ALL_REGIONS, **{"us-east-2": 1})
+    assert changed_tasks(fix.output) == [
+        ("Audit security groups; revoke only when security_baseline_sg_remediate is true (2.3)", "us-east-2")]
+    removed = [line for line in fix.output.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in fix.output.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert removed == ["-tcp 22 from 0.0.0.0/0"] and added == []
+    assert flow_log_world(sandbox) == before  # check mode changed nothing

@@ -131,6 +131,71 @@ def statuses(facts, locking):
     return dict((r["id"].split(".", 1)[1], r["status"]) for r in results)
 
 
+# --- the sandbox's own backend: the gate's, compliant on healthy, exactly the gaps on baseline_gaps -----------------
+CAPTURE = """
+- ansible.builtin.import_playbook: {playbook}
+- name: Keep the module's result for the test
+  hosts: control_plane
+  gather_facts: false
+  tasks:
+    - name: Save state_backend_result
+      ansible.builtin.copy:
+        content: "{{{{ state_backend_result | to_json }}}}"
+        dest: "{{{{ out }}}}"
+        mode: "0600"
+      check_mode: false
+      changed_when: false
+"""
+
+
+def bootstrap_the_sandbox_backend(sandbox, tmp_path, *args):
+    """bootstrap_state_backend.yml with nothing but the sandbox inventory: (process, the module's result)."""
+    playbook, out = tmp_path / "capture.yml", tmp_path / "result.json"
+    playbook.write_text(CAPTURE.format(playbook=REPO / "playbooks" / "bootstrap_state_backend.yml"))
+    run = sandbox.playbook(str(playbook), tmp_path, "-e", "out=%s" % out, *args)
+    assert "PLAY RECAP" in run.output, run.output[-3000:]
+    return run, json.loads(out.read_text()) if out.exists() else None
+
+
+def test_the_sandbox_inventory_bootstraps_the_backend_the_gate_checks_and_check_mode_is_silent(sandbox, tmp_path):
+    before = snapshot(sandbox)
+    run, result = bootstrap_the_sandbox_backend(sandbox, tmp_path, "--check", "--diff")
+    assert run.returncode == 0 and changed_count(run) == 0, run.output[-3000:]
+    assert result["changes"] == [] and "--- before" not in run.output
+    gate = sandbox.endpoints["state_backend"]
+    assert result["backend"]["bucket"] == gate["bucket"] and result["backend"]["key"] == gate["state_key"]
+    assert result["backend"]["dynamodb_table"] == gate["lock_table"]
+    assert snapshot(sandbox) == before
+    # Applied, it adopts the seeded backend as it is: no second backend, nothing changed.
+    applied, result = bootstrap_the_sandbox_backend(sandbox, tmp_path)
+    assert applied.returncode == 0 and changed_count(applied) == 0 and result["changes"] == []
+    assert snapshot(sandbox) == before
+
+
+def test_check_mode_on_baseline_gaps_reports_exactly_the_gaps(sandbox_factory, tmp_path):
+    """baseline_gaps: the state bucket was made by hand, never versioned, so not replicated either."""
+    gaps = sandbox_factory("baseline_gaps")
+    bucket = gaps.endpoints["state_backend"]["bucket"]
+    before = snapshot(gaps)
+    run, result = bootstrap_the_sandbox_backend(gaps, tmp_path, "--check", "--diff")
+    assert run.returncode == 0 and changed_count(run) == 1, run.output[-3000:]
+    replica, role = "%s-us-west-2" % bucket, "%s-replication" % bucket
+    assert sorted(result["changes"]) == sorted([
+        "bucket %s: versioning None -> Enabled" % bucket,
+        "bucket %s: update replication" % bucket,
+        "kms key alias/ai-coder-terraform-state (us-west-2): create",
+        "replica bucket %s: create" % replica,
+        "replica bucket %s: versioning None -> Enabled" % replica,
+        "replica bucket %s: update encryption" % replica,
+        "replica bucket %s: update public_access_block" % replica,
+        "replica bucket %s: update policy" % replica,
+        "replica bucket %s: update lifecycle" % replica,
+        "replication role %s: create" % role,
+        "replication role %s: update inline_policy" % role])
+    assert "versioning: null" in run.output and "versioning: Enabled" in run.output
+    assert snapshot(gaps) == before
+
+
 # --- the happy path: create, idempotence, verdicts ------------------------------------------------------------------
 def test_bootstrap_creates_a_compliant_backend_and_a_second_run_changes_nothing(sandbox, tmp_path):
     variables = backend_vars("it-happy", state_backend_backend_hcl_path=str(tmp_path / "backend.hcl"))

@@ -104,7 +104,7 @@ def variables(regions=("eu-west-2", "us-east-2", "us-west-2"), primary="us-east-
         "iam_flow_logs_log_group": role["security_baseline_flow_logs_log_group"],
         "iam_flow_logs_kms_alias": "alias/" + re.sub("^alias/", "", role["security_baseline_flow_logs_kms_alias"]),
         "iam_flow_logs_role_name": role["security_baseline_flow_logs_role_name"],
-        "iam_baseline_s3_buckets": role["security_baseline_s3_buckets"],
+        "iam_baseline_s3_buckets": (role.get("security_baseline_settings") or {}).get("s3_buckets", []),
     }
 
 
@@ -133,7 +133,7 @@ VARIANTS = {
         state_backend_replication=False, state_backend_locking="lockfile", preflight_state_backend={}),
     "gate without state key or table, S3 scope": variables(
         preflight_state_backend={"bucket": "other-state"}, preflight_baseline_settings={"s3_buckets": ["coder-*"]},
-        security_baseline_s3_buckets=["coder-*", "ai-coder-?"]),
+        security_baseline_settings={"s3_buckets": ["coder-*", "ai-coder-?"]}),
     "one region": variables(regions=("us-east-2",)),
     "eight regions, any region": variables(regions=EIGHT_REGIONS, any_region=True),
 }

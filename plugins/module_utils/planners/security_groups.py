@@ -189,4 +189,4 @@ def group_diff(group, revokes):
             after.remove(line)
     header = "%s ingress" % group_label(group)
     return {"before_header": header, "after_header": header,
-            "before": "\n".join(before) + "\n", "after": "\n".join(after) + "\n"}
+            "before": "".join(line + "\n" for line in before), "after": "".join(line + "\n" for line in after)}

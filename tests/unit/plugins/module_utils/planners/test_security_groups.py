@@ -128,3 +128,7 @@ def test_group_diff_removes_exactly_the_revoked_source():
     # A revoke for a line that is not there leaves the text alone.
     assert sg.group_diff(bastion, [rule("tcp", 25, cidrs=["0.0.0.0/0"])])["after"] == diff["before"]
     assert sg.revoked_lines(plan["sg-1"]) == ["tcp 22 from 0.0.0.0/0"]
+    # A group left without ingress is empty text, not an empty line (a diff would show a bare "+").
+    only = group(rules=[rule("tcp", 22, cidrs=["0.0.0.0/0"])])
+    assert sg.group_diff(only, sg.revoke_plan(sg.audit([only], [443])["findings"], ["public_ingress"])["sg-1"])[
+        "after"] == ""
