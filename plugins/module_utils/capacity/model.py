@@ -512,6 +512,7 @@ class _Predictor:
         self.runs = _replications(scenario, self.replications, seed)
         self.delays = _retry_delays(scenario.retry)
         self.cache = {}
+        self.summaries = {}
         self.verdicts = {}
         self.assume_monotone = True
         self.met_from = [None] * self.replications   # smallest count seen with the run's p95 within the target
@@ -525,6 +526,28 @@ class _Predictor:
         if provisioners not in self.cache:
             self.cache[provisioners] = self._predict(provisioners)
         return self.cache[provisioners]
+
+    def summary(self, provisioners):
+        """The prediction's ``p95_time_to_ready_s``, ``p95_target_met_fraction`` and ``success_rate`` only, the same
+        numbers as ``predict`` gives, for the sentences that compare counts (no waits, pooled values or sorting)."""
+        _require_int("provisioners", provisioners, 1)
+        if provisioners in self.cache:
+            return self.cache[provisioners]
+        if provisioners not in self.summaries:
+            s = self.scenario
+            run_p95 = []
+            for rep in self.runs:
+                ttr = _run(s.arrivals, rep, provisioners, s.agent_ready_s, self.delays, _VALUES)[0]
+                run_p95.append(_p95_of(ttr))
+            met = None
+            if self.target_p95_s is not None:
+                met = sum(1 for value in run_p95 if value is not None and value <= self.target_p95_s) / float(
+                    len(run_p95))
+            self.summaries[provisioners] = {
+                "provisioners": provisioners, "replications": self.replications, "p95_target_met_fraction": met,
+                "p95_time_to_ready_s": mean(value for value in run_p95 if value is not None),
+                "success_rate": self.success_rate}
+        return self.summaries[provisioners]
 
     def _values(self, rep, provisioners):
         s = self.scenario
@@ -630,6 +653,18 @@ class _Predictor:
         self.verdicts = {}
 
 
+def _p95_of(values):
+    """``percentile(values, 95)`` from the top 5 % alone (heapq.nlargest), the same number without a full sort."""
+    if not values:
+        return None
+    rank = (len(values) - 1) * 95 / 100.0
+    low, high = int(math.floor(rank)), int(math.ceil(rank))
+    top = heapq.nlargest(len(values) - low, values)  # top[-1] is order statistic `low`, top[-2] is `low + 1`
+    if low == high:
+        return float(top[-1])
+    return top[-1] + (top[-2] - top[-1]) * (rank - low)
+
+
 def _mean_of_run_percentiles(runs, q):
     # One rehearsal measures its own percentile, so the prediction is the mean of per-run percentiles.
     return mean(value for value in (percentile_sorted(run, q) for run in runs) if value is not None)
@@ -705,7 +740,7 @@ def smallest_provisioner_count(n_users, arrival_profile=None, build_p50_s=60.0, 
         count = _first_true_near(meets, guess, scenario.n_users)
     if meets_target and confidence is not None and not (
             meets_prediction(predictor.predict(count))
-            and (count == 1 or not meets_prediction(predictor.predict(count - 1)))):
+            and (count == 1 or not meets_prediction(predictor.summary(count - 1)))):
         # Some run's p95 was not monotone in the count: search again, running every run the search needs.
         predictor.forget_shortcuts()
         count = _first_true(meets, 1, scenario.n_users)
@@ -858,7 +893,7 @@ def _why_this_count(predictor, count, target_p95_s, confidence=None):
                     % (count, _secs(chosen["p95_time_to_ready_s"]), _secs(target_p95_s)))
     if count == 1:
         return sentence + "; one is the minimum."
-    fewer = predictor.predict(count - 1)
+    fewer = predictor.summary(count - 1)
     if confidence is not None:
         return sentence + "; %d would give %s and %.0f %%." % (count - 1, _secs(fewer["p95_time_to_ready_s"]),
                                                                100 * fewer["p95_target_met_fraction"])
@@ -903,7 +938,7 @@ def explain_vs_rule_of_thumb(result, n_users):
     scenario = _Scenario(n_users, inputs["arrival_profile"], inputs["build_p50_s"], inputs["build_p95_s"],
                          inputs["agent_ready_s"], inputs["failure_rate"], inputs["retry"])
     if count > high:
-        at_high = _Predictor(scenario, inputs["replications"], inputs["seed"]).predict(high)
+        at_high = _Predictor(scenario, inputs["replications"], inputs["seed"]).summary(high)
         reason = _why_more_than_table(scenario, high, at_high, inputs["target_p95_s"])
         return head + " are above the rule of thumb's %s because %s" % (table, reason)
     reason = _why_fewer_than_table(scenario, low, result["predicted"], inputs["target_p95_s"])

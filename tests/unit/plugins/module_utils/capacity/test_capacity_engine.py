@@ -296,3 +296,11 @@ def test_pooled_percentile_of_nothing_is_none_and_q_is_checked():
     assert stats.pooled_percentile([[], []], 95) is None
     with pytest.raises(ValueError, match="within 0..100"):
         stats.pooled_percentile([[1.0]], 101)
+
+
+@pytest.mark.parametrize("case", range(20))
+def test_p95_from_the_top_values_equals_the_percentile(case):
+    rng = random.Random(case)
+    values = [rng.choice([7.0, rng.gauss(100, 30)]) for dummy in range(rng.choice([1, 2, 3, 20, 21, 500]))]
+    assert model._p95_of(values) == stats.percentile(values, 95)
+    assert model._p95_of([]) is None
