@@ -19,6 +19,7 @@ The machine is shared: CPU time next to wall time shows how much of the wall tim
 
 from __future__ import absolute_import, division, print_function
 
+import os
 import statistics
 import sys
 import time
@@ -71,7 +72,7 @@ def search_table(users, confidence, label):
         predicted = result["predicted"]
         met = predicted["p95_target_met_fraction"]
         previous = PREVIOUS.get((n_users, confidence))
-        answers[n_users] = (wall, result["provisioners"], previous)
+        answers[n_users] = (wall, cpu, result["provisioners"], previous)
         print("%6d  %11s  %7.3f  %6.3f  %12d  %8s  %11.1f  %8s  %13s" % (
             n_users, label, wall, cpu, result["provisioners"], previous[0] if previous else "-",
             predicted["p95_time_to_ready_s"], "%.2f" % met if met is not None else "-",
@@ -84,6 +85,8 @@ def main():
           % (RUNS, capacity_model.DEFAULT_REPLICATIONS))
     print("inputs: %s" % ", ".join("%s=%s" % item for item in sorted(WORKSHOP.items())))
     print("previous = the answer of the previous implementation (same inputs and seed)")
+    print("load average %.1f on %d cores before the run: with more runnable processes than cores the wall time also "
+          "counts waiting for a core; cpu_s (process time) does not" % (os.getloadavg()[0], os.cpu_count() or 1))
     print()
     confident = search_table((10, 25, 100, 500, 2000, 5000), 0.8, "80 % conf.")
     print()
@@ -96,16 +99,18 @@ def main():
             n_users, wall, cpu, plan["provisioners"]["need"]))
     print()
     failures = 0
+    print("load average now %.1f on %d cores" % (os.getloadavg()[0], os.cpu_count() or 1))
     for n_users, limit_s, tolerance in ((500, 1.0, "+-1 provisioner"), (5000, 5.0, "1 %")):
-        wall, count, previous = confident[n_users]
+        wall, cpu, count, previous = confident[n_users]
         off = abs(count - previous[0])
         close = off <= 1 if n_users == 500 else off <= 0.01 * previous[0]
         fast = wall < limit_s
         failures += not close  # a busy machine may miss the time; only a changed answer is an error
-        print("acceptance: %d users in %.2f s (under %g s: %s; previous implementation ~%g s), %d provisioners vs "
-              "%d before (within %s: %s, off by %d = %.2f %%)" % (
-                  n_users, wall, limit_s, "yes" if fast else "NO", PREVIOUS_WALL[n_users], count, previous[0],
-                  tolerance, "yes" if close else "NO", off, 100.0 * off / previous[0]))
+        print("acceptance: %d users in %.2f s wall, %.2f s cpu (under %g s: %s; previous implementation ~%g s), "
+              "%d provisioners vs %d before (within %s: %s, off by %d = %.2f %%)" % (
+                  n_users, wall, cpu, limit_s, "yes" if fast else "NO (wall)" if cpu < limit_s else "NO",
+                  PREVIOUS_WALL[n_users], count, previous[0], tolerance, "yes" if close else "NO", off,
+                  100.0 * off / previous[0]))
     return 0 if failures == 0 else 1
 
 
