@@ -127,7 +127,7 @@ EXAMPLES = r"""
 
 - name: Show the copy
   ansible.builtin.debug:
-    msg: "{{ dr.copy.arn }} holds data of {{ dr.snapshot.data_time }}"
+    msg: "{{ dr.dr_copy.arn }} holds data of {{ dr.snapshot.data_time }}"
 """
 
 RETURN = r"""
@@ -140,7 +140,7 @@ snapshot:
     C(status), C(kms_key_id). Only C(id) is known in check mode for one still to be made.
   returned: always
   type: dict
-copy:
+dr_copy:
   description: The copy in O(dr_region) - C(id), C(arn), C(data_time), C(age_seconds), C(status), C(kms_key_id).
     Only C(id) is known in check mode for one still to be made.
   returned: always
@@ -213,7 +213,7 @@ class Run(object):
         self.changes = []
         self.result = {"changed": False, "created": False, "copied": False, "changes": self.changes,
                        "pruned": {"primary": [], "dr": []}, "prunable": {"primary": [], "dr": []},
-                       "snapshot": None, "copy": None}
+                       "snapshot": None, "dr_copy": None}
 
     def fail(self, msg, err=None, **extra):
         self.result.update(extra)
@@ -328,7 +328,7 @@ class Run(object):
         snapshot, copy = plan["snapshot"], plan["copy"]
         if self.module.check_mode:
             self.result["snapshot"] = planner.freshness(snapshot, now) or {"id": plan["create"]["id"]}
-            self.result["copy"] = planner.freshness(copy, now) or {"id": plan["copy_request"]["target_id"]}
+            self.result["dr_copy"] = planner.freshness(copy, now) or {"id": plan["copy_request"]["target_id"]}
             return self.result
         try:
             if plan["create"]:
@@ -346,7 +346,7 @@ class Run(object):
             if copy.get("kms_key_id") != self.key_arn:
                 self.fail("copy %s in %s is encrypted with %s, not %s" % (
                     copy["id"], self.dr_region, copy.get("kms_key_id"), self.key_arn))
-            self.result["copy"] = planner.freshness(copy, now)
+            self.result["dr_copy"] = planner.freshness(copy, now)
             for ident in plan["prune"]["primary"]:
                 self.delete(self.rds, ident)
             for ident in plan["prune"]["dr"]:

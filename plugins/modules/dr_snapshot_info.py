@@ -70,7 +70,8 @@ attributes:
 notes:
   - Needs C(rds:DescribeDBClusters), C(rds:DescribeDBInstances), C(rds:DescribeDBClusterSnapshots),
     C(rds:DescribeDBSnapshots) in both regions, C(kms:DescribeKey) in O(dr_region), and as asked
-    C(dynamodb:DescribeContinuousBackups), C(backup:ListBackupPlans), C(backup:GetBackupPlan),
+    C(dynamodb:DescribeTable), C(dynamodb:DescribeContinuousBackups), C(dynamodb:ListTagsOfResource),
+    C(backup:ListBackupPlans), C(backup:GetBackupPlan),
     C(backup:ListBackupSelections), C(backup:GetBackupSelection), C(ssm:GetParameter).
 """
 
@@ -101,8 +102,9 @@ now:
   type: str
 sources:
   description:
-    - One entry per cluster and instance - C(kind), C(id), C(exists), C(arn), C(status), C(engine),
-      C(backup_retention_days), C(encrypted), C(kms_key_id), C(primary_snapshots) and C(dr_snapshots).
+    - One entry per cluster and instance - C(kind), C(id), C(exists) (null when it could not be read), C(arn),
+      C(status), C(engine), C(backup_retention_days), C(encrypted), C(kms_key_id), C(tags), C(primary_snapshots) and
+      C(dr_snapshots).
     - A snapshot is C(id), C(arn), C(kind), C(region), C(status), C(snapshot_type), C(source_id), C(created_at),
       C(data_time) (the time of the data it holds), C(encrypted), C(kms_key_id), C(tags), C(ours) (made by
       dr_snapshot), C(source_arn), C(copy_of).
@@ -115,12 +117,13 @@ dr_keys:
   returned: always
   type: dict
 lock_table:
-  description: C(name), C(exists), C(pitr) of O(lock_table); null when not asked.
+  description: C(name), C(exists), C(arn), C(pitr), C(tags) of O(lock_table); null when not asked.
   returned: always
   type: dict
 backup_plans_found:
   description: With O(backup_plans), every plan - C(id), C(name), C(rules) (C(name), C(vault), C(copy_to) vault ARNs),
-    C(selections) (C(name), C(resources), C(tags)); null when not asked.
+    C(selections) (C(name), C(resources), C(not_resources), C(tags) - any one matches, C(all_tags) - all must
+    match); null when not asked.
   returned: always
   type: list
   elements: dict

@@ -48,6 +48,7 @@ def read_source(rds, kind, ident):
         "engine": raw.get("Engine"), "backup_retention_days": raw.get("BackupRetentionPeriod"),
         "encrypted": bool(raw.get("StorageEncrypted")), "kms_key_id": raw.get("KmsKeyId"),
         "cluster_member": raw.get("DBClusterIdentifier") if kind == "instance" else None,
+        "tags": dict((t["Key"], t["Value"]) for t in raw.get("TagList") or []),
     })
     return base
 
@@ -83,18 +84,22 @@ def read_key(kms, key_id):
 
 
 def read_lock_table(dynamodb, name):
-    """``{name, exists, pitr}`` of the Terraform lock table."""
+    """``{name, exists, arn, pitr, tags}`` of the Terraform lock table."""
     try:
+        arn = dynamodb.describe_table(aws_retry=True, TableName=name)["Table"]["TableArn"]
         backups = dynamodb.describe_continuous_backups(aws_retry=True, TableName=name)["ContinuousBackupsDescription"]
     except is_boto3_error_code(["TableNotFoundException", "ResourceNotFoundException"]):
-        return {"name": name, "exists": False, "pitr": False}
+        return {"name": name, "exists": False, "arn": None, "pitr": False, "tags": {}}
     status = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
-    return {"name": name, "exists": True, "pitr": status == "ENABLED"}
+    tags = dynamodb.list_tags_of_resource(aws_retry=True, ResourceArn=arn).get("Tags") or []
+    return {"name": name, "exists": True, "arn": arn, "pitr": status == "ENABLED",
+            "tags": dict((t["Key"], t["Value"]) for t in tags)}
 
 
 def read_backup_plans(backup):
     """Every AWS Backup plan of the region with its rules' copy destinations and its selections:
-    ``[{id, name, rules: [{name, vault, copy_to: [vault ARN]}], selections: [{name, resources, tags}]}]``."""
+    ``[{id, name, rules: [{name, vault, copy_to: [vault ARN]}], selections: [{name, resources, not_resources,
+    tags (ListOfTags: any one matches), all_tags (Conditions StringEquals: all must match)}]}]``."""
     plans = []
     listed = backup.list_backup_plans(aws_retry=True).get("BackupPlansList") or []
     for item in listed:
@@ -108,9 +113,14 @@ def read_backup_plans(backup):
                 "BackupSelectionsList") or []:
             detail = backup.get_backup_selection(aws_retry=True, BackupPlanId=plan_id,
                                                  SelectionId=selection["SelectionId"]).get("BackupSelection") or {}
-            selections.append({"name": detail.get("SelectionName"), "resources": detail.get("Resources") or [],
-                               "tags": [{"key": t.get("ConditionKey"), "value": t.get("ConditionValue")}
-                                        for t in detail.get("ListOfTags") or []]})
+            conditions = (detail.get("Conditions") or {}).get("StringEquals") or []
+            selections.append({
+                "name": detail.get("SelectionName"), "resources": detail.get("Resources") or [],
+                "not_resources": detail.get("NotResources") or [],
+                "tags": [{"key": t.get("ConditionKey"), "value": t.get("ConditionValue")}
+                         for t in detail.get("ListOfTags") or [] if t.get("ConditionType") in (None, "STRINGEQUALS")],
+                "all_tags": [{"key": c.get("ConditionKey", "").replace("aws:ResourceTag/", ""),
+                              "value": c.get("ConditionValue")} for c in conditions]})
         plans.append({"id": plan_id, "name": item.get("BackupPlanName"), "rules": rules, "selections": selections})
     return plans
 

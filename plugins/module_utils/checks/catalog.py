@@ -12,10 +12,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import baseline  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.coder.ai_platform.plugins.module_utils.checks import dr  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import preflight  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks import state_backend  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.registry import (  # noqa: F401 pylint: disable=unused-import
     CATALOG, catalog_rows, families, judge_checks, sections_read,
 )
 
-FAMILY_MODULES = ("baseline", "preflight", "state_backend")
+FAMILY_MODULES = ("baseline", "dr", "preflight", "state_backend")

@@ -139,9 +139,9 @@ def test_converge_makes_a_tagged_snapshot_and_a_copy_under_the_dr_key_then_chang
     first = run(module, ARGS, capsys)
     assert first["changed"] and first["created"] and first["copied"], first
     primary, dr = cluster_snapshots(PRIMARY), cluster_snapshots(DR)
-    assert set(primary) == automated | {first["snapshot"]["id"]} and list(dr) == [first["copy"]["id"]]
-    snap, copy = primary[first["snapshot"]["id"]], dr[first["copy"]["id"]]
-    assert copy["KmsKeyId"] == key_arn == first["dr_kms_key_arn"] == first["copy"]["kms_key_id"]
+    assert set(primary) == automated | {first["snapshot"]["id"]} and list(dr) == [first["dr_copy"]["id"]]
+    snap, copy = primary[first["snapshot"]["id"]], dr[first["dr_copy"]["id"]]
+    assert copy["KmsKeyId"] == key_arn == first["dr_kms_key_arn"] == first["dr_copy"]["kms_key_id"]
     assert copy["StorageEncrypted"]
     for tags in (tags_of(snap), tags_of(copy)):
         assert tags[planner.TAG_MANAGED] == "true" and tags[planner.TAG_SOURCE] == cluster["DBClusterArn"]
@@ -152,7 +152,7 @@ def test_converge_makes_a_tagged_snapshot_and_a_copy_under_the_dr_key_then_chang
 
     second = run(module, ARGS, capsys)
     assert second["changed"] is False and second["changes"] == []
-    assert second["snapshot"]["id"] == first["snapshot"]["id"] and second["copy"]["id"] == first["copy"]["id"]
+    assert second["snapshot"]["id"] == first["snapshot"]["id"] and second["dr_copy"]["id"] == first["dr_copy"]["id"]
     assert cluster_snapshots(PRIMARY).keys() == primary.keys() and cluster_snapshots(DR).keys() == dr.keys()
 
 
@@ -164,7 +164,7 @@ def test_check_mode_reports_the_change_and_makes_nothing(capsys):
     assert result["changed"] and result["created"] and result["copied"]
     assert result["diff"]["before"] == {"primary": [], "dr": []}
     assert result["diff"]["after"]["primary"] == [result["snapshot"]["id"]]
-    assert result["diff"]["after"]["dr"] == [result["copy"]["id"]]
+    assert result["diff"]["after"]["dr"] == [result["dr_copy"]["id"]]
     assert cluster_snapshots(PRIMARY) == before and cluster_snapshots(DR) == {}
 
 
@@ -175,7 +175,7 @@ def test_a_standalone_instance_is_snapshotted_and_copied(capsys):
     first = run(module, args, capsys)
     assert first["changed"] and first["source"]["kind"] == "instance"
     copies = client("rds", DR).describe_db_snapshots()["DBSnapshots"]
-    assert [(c["DBSnapshotIdentifier"], c["KmsKeyId"]) for c in copies] == [(first["copy"]["id"], key_arn)]
+    assert [(c["DBSnapshotIdentifier"], c["KmsKeyId"]) for c in copies] == [(first["dr_copy"]["id"], key_arn)]
     assert run(module, args, capsys)["changed"] is False
 
 
@@ -235,7 +235,7 @@ def test_info_reads_sources_snapshots_copies_and_keys_and_never_changes(capsys):
     assert [s["id"] for s in ours] == [made["snapshot"]["id"]]
     assert any(s["snapshot_type"] == "automated" for s in coder["primary_snapshots"])
     assert [(s["id"], s["kms_key_id"], s["copy_of"]) for s in coder["dr_snapshots"]] == [
-        (made["copy"]["id"], key_arn, ours[0]["arn"])]
+        (made["dr_copy"]["id"], key_arn, ours[0]["arn"])]
     assert info["dr_keys"][key_arn]["region"] == DR and info["dr_keys"][key_arn]["key_manager"] == "CUSTOMER"
     assert info["lock_table"] is None and info["drill"] is None and info["backup_plans_found"] is None
 
@@ -247,10 +247,11 @@ def test_info_reads_the_lock_table_and_the_drill_record_and_names_what_it_could_
                      KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
     client("ssm").put_parameter(Name="/dr/last", Type="String", Value='{"passed_at": "2026-12-01T10:00:00Z"}')
     info = run(info_module, {"lock_table": "locks", "drill_parameter": "/dr/last"}, capsys)
-    assert info["lock_table"] == {"name": "locks", "exists": True, "pitr": False}
+    table_arn = ddb.describe_table(TableName="locks")["Table"]["TableArn"]
+    assert info["lock_table"] == {"name": "locks", "exists": True, "arn": table_arn, "pitr": False, "tags": {}}
     assert info["drill"]["record"] == {"passed_at": "2026-12-01T10:00:00Z"}
     info = run(info_module, {"lock_table": "nope", "drill_parameter": "/dr/none"}, capsys)
-    assert info["lock_table"] == {"name": "nope", "exists": False, "pitr": False}
+    assert info["lock_table"] == {"name": "nope", "exists": False, "arn": None, "pitr": False, "tags": {}}
     assert info["drill"] == {"parameter": "/dr/none", "exists": False, "record": None}
 
 
@@ -261,3 +262,40 @@ def test_info_reports_an_unreachable_section_instead_of_failing(capsys):
     assert info["errors"]["sources"].startswith("RDS cluster coder-db in us-east-2: ")
     assert info["errors"]["lock_table"].startswith("DynamoDB DescribeContinuousBackups locks in us-east-2: ")
     assert info["sources"][0]["exists"] is None
+
+
+class FakeBackup:
+    """AWS Backup's answers for one plan with a copy rule and two selections (moto 5.2 has no selections)."""
+
+    def list_backup_plans(self, **dummy):
+        return {"BackupPlansList": [{"BackupPlanId": "p1", "BackupPlanName": "coder-dr"}]}
+
+    def get_backup_plan(self, **dummy):
+        return {"BackupPlan": {"Rules": [{"RuleName": "daily", "TargetBackupVaultName": "coder", "CopyActions": [
+            {"DestinationBackupVaultArn": "arn:aws:backup:us-west-2:123456789012:backup-vault:coder-dr"}]}]}}
+
+    def list_backup_selections(self, **dummy):
+        return {"BackupSelectionsList": [{"SelectionId": "s1"}, {"SelectionId": "s2"}]}
+
+    def get_backup_selection(self, SelectionId, **dummy):  # pylint: disable=invalid-name
+        if SelectionId == "s1":
+            return {"BackupSelection": {"SelectionName": "by-tag", "ListOfTags": [
+                {"ConditionType": "STRINGEQUALS", "ConditionKey": "backup", "ConditionValue": "dr"}]}}
+        return {"BackupSelection": {"SelectionName": "by-arn", "Resources": ["arn:aws:rds:*:*:cluster:*"],
+                                    "NotResources": ["arn:aws:rds:*:*:cluster:scratch-*"],
+                                    "Conditions": {"StringEquals": [
+                                        {"ConditionKey": "aws:ResourceTag/env", "ConditionValue": "prod"}]}}}
+
+
+def test_the_backup_plan_reader_keeps_copy_destinations_and_selections():
+    from ansible_collections.coder.ai_platform.plugins.module_utils.aws import dr_snapshot as readers
+    plans = readers.read_backup_plans(FakeBackup())
+    assert plans == [{"id": "p1", "name": "coder-dr", "rules": [
+        {"name": "daily", "vault": "coder",
+         "copy_to": ["arn:aws:backup:us-west-2:123456789012:backup-vault:coder-dr"]}],
+        "selections": [
+            {"name": "by-tag", "resources": [], "not_resources": [], "tags": [{"key": "backup", "value": "dr"}],
+             "all_tags": []},
+            {"name": "by-arn", "resources": ["arn:aws:rds:*:*:cluster:*"],
+             "not_resources": ["arn:aws:rds:*:*:cluster:scratch-*"], "tags": [],
+             "all_tags": [{"key": "env", "value": "prod"}]}]}]
