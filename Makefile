@@ -13,7 +13,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CODER_AI_SANDBOX_DIR := $(SANDBOX_DIR)
 
-.PHONY: help venv system-packages demo sandbox-up sandbox-down test unit integration contract lint sanity molecule bench clean
+.PHONY: help venv system-packages demo sandbox-up sandbox-down test test-fast unit integration contract lint sanity molecule bench clean
 
 help:
 	@echo "make demo [SCENARIO=name]               run the pre-workshop gate against the local sandbox, one of:"
@@ -23,6 +23,7 @@ help:
 	@echo "    stale_pods          mirrors current, but us-west-2's proxy pods still run the previous build"
 	@echo "    platform_only       healthy Coder platform without the state backend and baseline (for molecule)"
 	@echo "make test                                run every test (unit, sandbox integration, lint, sanity, molecule)"
+	@echo "make test-fast                           the inner loop, under 2 min: unit tests (parallel) and ansible-lint"
 	@echo "make sandbox-up SCENARIO=... / sandbox-down   start or stop the sandbox alone"
 	@echo "make bench                               measure the gate, the capacity model and a 100-user rehearsal"
 
@@ -51,14 +52,22 @@ sandbox-up: venv
 sandbox-down: venv
 	$(BIN)/python tests/sandbox/launcher.py stop --state-dir $(SANDBOX_DIR)
 
+# pytest runs in PYTEST_WORKERS processes (pytest-xdist; each worker starts its own sandboxes, a file's tests stay
+# in one worker, in order) and prints the 25 slowest tests; every test has a timeout (pytest.ini, conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 test: venv system-packages
-	scripts/test.sh
+	PYTEST_WORKERS=$(PYTEST_WORKERS) scripts/test.sh
+
+test-fast: venv
+	PYTEST_WORKERS=$(PYTEST_WORKERS) scripts/test.sh --fast
 
 unit: venv
-	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_PARALLEL) --durations=10
 
 integration: venv
-	$(BIN)/python -m pytest tests/integration -q
+	$(BIN)/python -m pytest tests/integration -q $(PYTEST_PARALLEL) --durations=25
 
 lint: venv
 	scripts/lint.sh

@@ -30,8 +30,8 @@ CODER_CHECKS = set(entry["id"] for entry in catalog_rows() if any(r.startswith("
 
 
 @pytest.fixture(scope="module")
-def sept2024(sandbox_factory, tmp_path_factory):
-    sandbox = sandbox_factory("sept2024")
+def sept2024(shared_sandbox, tmp_path_factory):
+    sandbox = shared_sandbox("sept2024")
     tmp_path = tmp_path_factory.mktemp("gate-sept2024")
     run, report = run_gate(sandbox, tmp_path, "-vvv")  # most verbose: the secret test reads this output
     return sandbox, run, report, tmp_path
@@ -74,8 +74,8 @@ def test_no_secret_reaches_the_console_or_any_report(sept2024):
             assert secret not in text, "%s leaked into %s" % (what, where)
 
 
-def test_healthy_passes_every_check(sandbox_factory, tmp_path):
-    run, report = run_gate(sandbox_factory("healthy"), tmp_path)
+def test_healthy_passes_every_check(shared_sandbox, tmp_path):
+    run, report = run_gate(shared_sandbox("healthy"), tmp_path)
     assert run.returncode == 0, run.output[-3000:]
     assert report["summary"]["fail"] == report["summary"]["warn"] == report["summary"]["error"] == 0
     assert set((c["id"], c["target"]) for c in report["checks"]) == GATE_ROWS
@@ -85,8 +85,8 @@ def test_healthy_passes_every_check(sandbox_factory, tmp_path):
             "vpc.flow_logs", "tls.s3_deny_insecure"} <= ids
 
 
-def test_coder_down_errors_only_the_coder_checks_and_prints_no_traceback(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory("healthy")
+def test_coder_down_errors_only_the_coder_checks_and_prints_no_traceback(shared_sandbox, tmp_path):
+    sandbox = shared_sandbox("healthy")
     sandbox.component("stop", "coder")
     try:
         run, report = run_gate(sandbox, tmp_path)
@@ -123,15 +123,15 @@ def _assert_stopped_before_any_api_call(sandbox, before, run, report, words):
     ("coder_url=coder.example.com", "coder_url must be an http:// or https:// URL"),
     ("litellm_url=127.0.0.1:4000", "litellm_url must be an http:// or https:// URL"),
 ])
-def test_bad_input_stops_the_play_before_any_api_call(sandbox_factory, tmp_path, override, words):
-    sandbox = sandbox_factory("healthy")
+def test_bad_input_stops_the_play_before_any_api_call(shared_sandbox, tmp_path, override, words):
+    sandbox = shared_sandbox("healthy")
     before = sandbox.request_counts()
     run, report = run_gate(sandbox, tmp_path, "-e", override)
     _assert_stopped_before_any_api_call(sandbox, before, run, report, words)
 
 
-def test_region_without_aws_region_stops_the_play_before_any_api_call(sandbox_factory, tmp_path):
-    sandbox = sandbox_factory("healthy")
+def test_region_without_aws_region_stops_the_play_before_any_api_call(shared_sandbox, tmp_path):
+    sandbox = shared_sandbox("healthy")
     inventory = tmp_path / "inventory"
     shutil.copytree(REPO / "inventories" / "sandbox", inventory)
     host_vars = inventory / "host_vars" / "eu-west-2.yml"
@@ -144,9 +144,9 @@ def test_region_without_aws_region_stops_the_play_before_any_api_call(sandbox_fa
     assert "eu-west-2" in run.output
 
 
-def test_data_protection_gaps_fail_exactly_their_checks(sandbox_factory, tmp_path):
+def test_data_protection_gaps_fail_exactly_their_checks(shared_sandbox, tmp_path):
     """An unversioned, unreplicated state bucket, a database on the AWS-managed key and SSH open to the world."""
-    run, report = run_gate(sandbox_factory("baseline_gaps"), tmp_path)
+    run, report = run_gate(shared_sandbox("baseline_gaps"), tmp_path)
     assert run.returncode != 0
     failed = set(key for key, status in statuses(report).items() if status != "pass")
     assert failed == {("state_backend.versioned", "us-east-2"), ("state_backend.replicated", "us-east-2"),

@@ -263,6 +263,8 @@ class Sandbox:
                     sandbox.coder.set_failure_rate(float(request.args["value"]))
                     response = Response(json.dumps({"failure_rate": float(request.args["value"])}),
                                         content_type="application/json")
+                elif len(parts) == 3 and parts[:1] + parts[2:] == ["components", "fault"] and request.method == "POST":
+                    response = sandbox.fault(parts[1], request.args)
                 elif len(parts) == 3 and parts[0] == "components" and request.method == "POST":
                     response = sandbox.toggle(parts[1], parts[2])
                 else:
@@ -286,6 +288,19 @@ class Sandbox:
             component.start(port=component.port)  # same port, so every URL already written stays valid
         return Response(json.dumps({"component": name, "running": component.running}),
                         content_type="application/json")
+
+    def fault(self, name, args):
+        """``POST /components/<name>/fault?mode=hang|status|none[&status=429&count=2&retry_after=1]``: the
+        component misbehaves as httpserver.py's docstring says, until ``mode=none``."""
+        component = self.components.get(name)
+        if component is None:
+            return Response("unknown component (components: %s)" % ", ".join(sorted(self.components)), status=404)
+        try:
+            fault = component.set_fault(args.get("mode", ""), status=args.get("status"),
+                                        count=int(args.get("count", 0)), retry_after=args.get("retry_after"))
+        except ValueError as err:
+            return Response(str(err), status=400)
+        return Response(json.dumps({"component": name, "fault": fault}), content_type="application/json")
 
     # --- whole -------------------------------------------------------------------------------------------------
     def start(self):
