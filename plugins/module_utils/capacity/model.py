@@ -228,7 +228,7 @@ class _Drawer:
         max_attempts = 1 + s.retry.max_retries
         rng = self.rng
         random_ = rng.random
-        log, exp, sqrt, cos, sin = math.log, math.exp, math.sqrt, math.cos, math.sin
+        log, exp, sqrt, cos, sin, two_pi = math.log, math.exp, math.sqrt, math.cos, math.sin, _TWO_PI
         always_fails = failure_rate >= 1
         log_f = math.log(failure_rate) if 0 < failure_rate < 1 else None
         # 1 - u above this surely gives zero failures (log is monotone; the margin covers its rounding).
@@ -240,16 +240,16 @@ class _Drawer:
         for user in range(len(arrivals)):
             one_minus_u = 1.0 - random_()
             if one_minus_u > surely_none:  # the common case: one attempt, one build time
-                if sigma == 0:
-                    append_first(p50)
-                elif z_next is None:
-                    x2pi = random_() * _TWO_PI
+                if z_next is not None:
+                    append_first(p50 * exp(sigma * z_next))
+                    z_next = None
+                elif sigma:
+                    x2pi = random_() * two_pi
                     g2rad = sqrt(-2.0 * log(1.0 - random_()))
                     z_next = sin(x2pi) * g2rad
                     append_first(p50 * exp(sigma * (cos(x2pi) * g2rad)))
                 else:
-                    append_first(p50 * exp(sigma * z_next))
-                    z_next = None
+                    append_first(p50)
                 continue
             if always_fails:
                 failures = max_attempts
@@ -262,7 +262,7 @@ class _Drawer:
                     durations.append(p50)
                     continue
                 if z_next is None:
-                    x2pi = random_() * _TWO_PI
+                    x2pi = random_() * two_pi
                     g2rad = sqrt(-2.0 * log(1.0 - random_()))
                     z, z_next = cos(x2pi) * g2rad, sin(x2pi) * g2rad
                 else:
