@@ -76,12 +76,12 @@ def throwaway_check():
 
 
 def facts(us_west_nodes=1, cluster_errors=None):
-    return {"now": "2026-12-04T00:00:00Z", "region_names": ["us-east-2", "us-west-2", "eu-west-2"],
-            "regions": [
-                {"name": "us-east-2", "role": "control_plane", "cluster": {"nodes": [{}, {}], "errors": {}}},
-                {"name": "us-west-2", "role": "proxy", "proxy_name": "oregon",
-                 "cluster": {"nodes": [{}] * us_west_nodes, "errors": cluster_errors or {}}},
-            ]}
+    regions = [
+        {"name": "us-east-2", "role": "control_plane", "cluster": {"nodes": [{}, {}], "errors": {}}},
+        {"name": "us-west-2", "role": "proxy", "proxy_name": "oregon",
+         "cluster": {"nodes": [{}] * us_west_nodes, "errors": cluster_errors or {}}},
+    ]
+    return {"now": "2026-12-04T00:00:00Z", "region_names": ["us-east-2", "us-west-2", "eu-west-2"], "regions": regions}
 
 
 def test_a_throwaway_check_is_judged_reported_and_documented_through_the_registry_alone(throwaway_check, tmp_path):
@@ -89,7 +89,8 @@ def test_a_throwaway_check_is_judged_reported_and_documented_through_the_registr
     by_target = dict((r["target"], r) for r in results)
     assert set(by_target) == {"us-east-2", "us-west-2", "eu-west-2"}
     assert by_target["us-east-2"]["status"] == "pass"
-    assert by_target["us-west-2"]["status"] == "fail" and by_target["us-west-2"]["remediation"] == "Add nodes to us-west-2."
+    west = by_target["us-west-2"]
+    assert west["status"] == "fail" and west["remediation"] == "Add nodes to us-west-2."
     assert by_target["us-west-2"]["wa"] == ["REL07-BP01"] and by_target["us-west-2"]["title"].startswith("Each region")
     # eu-west-2's host never recorded facts: could not look is an error, not a pass.
     assert by_target["eu-west-2"]["status"] == "error" and "no facts were gathered" in by_target["eu-west-2"]["summary"]

@@ -397,8 +397,8 @@ def check_litellm_capacity(region, plan, deployment_key):
                       "needs %d" % (ready, plan.get("expected_users"), need), details,
                       remediation="Not a blocker: LiteLLM will serve the workshop with less headroom. Scale "
                                   "Deployment %s to %d replicas (playbooks/scale_for_workshop.yml, or `kubectl -n %s "
-                                  "scale deployment/%s --replicas=%d`)." % (deployment_key, need, namespace, name,
-                                                                             need))
+                                  "scale deployment/%s --replicas=%d`)." % (
+                                      deployment_key, need, namespace, name, need))
     return result(LITELLM_CAPACITY, region["name"], "pass", "%d ready LiteLLM replicas (plan %s)" % (ready, need),
                   details)
 

@@ -313,4 +313,3 @@ def sections_read(source, selected=None, role=None):
 def catalog_rows(selected=None):
     """The catalog without the judges: what docs, tables and tests read."""
     return [dict((k, v) for k, v in entry.items() if k != "judge") for entry in checks_of(selected)]
-

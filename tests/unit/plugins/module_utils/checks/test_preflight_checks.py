@@ -59,7 +59,7 @@ def coder(version="v2.26.0-devel+7f3c1e2", proxies=None, daemons=6, health=None,
         "proxies": proxies if proxies is not None else [{"name": "oregon", "version": version, "status": "ok"}],
         "organizations": [{"id": "1", "name": "coder", "is_default": True}, {"id": "2", "name": "demo"}],
         "provisioner_daemons": {"coder": [{"name": "p%d" % i, "status": "idle", "version": version}
-                                           for i in range(daemons)],
+                                          for i in range(daemons)],
                                 "demo": [{"name": "d0", "status": "idle"}]},
         "pending_jobs": {"coder": 0},
         "templates": templates if templates is not None else [
