@@ -153,7 +153,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.aws.connection import AwsClients
 from ansible_collections.coder.ai_platform.plugins.module_utils.clients.kube_gather import client_reader
-from ansible_collections.coder.ai_platform.plugins.module_utils.core import sources  # noqa: F401 registers them
+# Importing the sources registers them with core/gather.py.
+# pylint: disable-next=unused-import
+from ansible_collections.coder.ai_platform.plugins.module_utils.core import sources  # noqa: F401
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.gather import (
     SOURCES, Context, InputError, Job, run_jobs, validate_params,
 )

@@ -299,5 +299,3 @@ def _reader(section, client, s3_buckets):
     if section == "s3":
         return lambda: read_s3(client, s3_buckets)
     return lambda: READERS[section](client)
-
-

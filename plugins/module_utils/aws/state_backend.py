@@ -22,6 +22,7 @@ except ImportError:
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.aws.connection import aws_errors
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.gather import run_parallel
 from ansible_collections.coder.ai_platform.plugins.module_utils.planners import state_backend as sb
 
 
@@ -36,9 +37,10 @@ def state_backend_options():
 
 
 class Reader(object):
-    def __init__(self, client, region):
+    def __init__(self, client, region, deadline_s=3600):
         self.clients = client
         self.region = region
+        self.deadline_s = deadline_s
         self.errors = {}
 
     def client(self, service, region=None):
@@ -77,17 +79,13 @@ class Reader(object):
     def run(self, params):
         facts = {"region": self.region, "account_id": None, "bucket": sb.absent_bucket(params["bucket"]),
                  "state_object": None, "lock_table": None, "replicas": [], "backend_config": None}
-        account = None
-        try:
-            account = self.client("sts").get_caller_identity(aws_retry=True)["Account"]
-            facts["account_id"] = account
-        except aws_errors() as err:
-            cause = "STS GetCallerIdentity in %s: %s" % (self.region, err)
-            self.errors.update(bucket=cause, state_object=cause, replicas=cause)
-        if account:
-            self.read_buckets(facts, params, account)
+        # The lock table and the bucket chain do not depend on each other: read them at once.
+        calls = {"buckets": lambda: self.read_account_and_buckets(facts, params)}
         if params["lock_table"]:
-            facts["lock_table"] = self.read_table(params["lock_table"])
+            calls["lock_table"] = lambda: self.read_table(params["lock_table"])
+        done = _all(calls, self.deadline_s)
+        if params["lock_table"]:
+            facts["lock_table"] = done["lock_table"]
         if params["backend_hcl_path"]:
             try:
                 with open(params["backend_hcl_path"]) as handle:
@@ -96,6 +94,16 @@ class Reader(object):
                 self.errors["backend_config"] = "backend.hcl %s: %s" % (params["backend_hcl_path"], to_native(err))
         facts["errors"] = self.errors
         return facts
+
+    def read_account_and_buckets(self, facts, params):
+        try:
+            account = self.client("sts").get_caller_identity(aws_retry=True)["Account"]
+        except aws_errors() as err:
+            cause = "STS GetCallerIdentity in %s: %s" % (self.region, err)
+            self.errors.update(bucket=cause, state_object=cause, replicas=cause)
+            return
+        facts["account_id"] = account
+        self.read_buckets(facts, params, account)
 
     def read_buckets(self, facts, params, account):
         try:
@@ -106,21 +114,30 @@ class Reader(object):
             return
         if not facts["bucket"]["exists"]:
             return
+        calls = {"replicas": lambda: self.read_replicas(facts, account)}
         if params["state_key"]:
-            try:
-                facts["state_object"] = sb.read_state_object(
-                    self.client("s3"), params["bucket"], params["state_key"], account)
-            except aws_errors() as err:
-                self.errors["state_object"] = "S3 object s3://%s/%s: %s" % (params["bucket"], params["state_key"], err)
+            calls["state_object"] = lambda: self.read_state_object(facts, params, account)
+        _all(calls, self.deadline_s)  # the state object and the replicas at once
+
+    def read_state_object(self, facts, params, account):
+        try:
+            facts["state_object"] = sb.read_state_object(
+                self.client("s3"), params["bucket"], params["state_key"], account)
+        except aws_errors() as err:
+            self.errors["state_object"] = "S3 object s3://%s/%s: %s" % (params["bucket"], params["state_key"], err)
+
+    def read_replicas(self, facts, account):
+        replicas = []
         try:
             for rule in (facts["bucket"].get("replication") or {}).get("Rules") or []:
                 arn = (rule.get("Destination") or {}).get("Bucket") or ""
                 name = arn.split(":::", 1)[-1]
                 region = self.destination_region(name, account)
                 destination = self.bucket(name, account, region) if region else sb.absent_bucket(name)
-                facts["replicas"].append({"rule": rule, "bucket": destination})
+                replicas.append({"rule": rule, "bucket": destination})
         except aws_errors() as err:
             self.errors["replicas"] = "replication destination: %s" % err
+        facts["replicas"] = replicas
 
     def read_table(self, name):
         try:
@@ -135,8 +152,19 @@ class Reader(object):
         return table
 
 
+def _all(calls, deadline_s):
+    """Run ``calls`` at once; their values by name. Reads record their own AWS errors; anything else raises."""
+    values = {}
+    for name, (value, error) in run_parallel(calls, deadline_s).items():
+        if error is not None:
+            raise error
+        values[name] = value
+    return values
 
-def read_state_backend(client, region, bucket, state_key=None, lock_table=None, backend_hcl_path=None):
-    """The ``terraform_state_backend_info`` result (see the module's RETURN)."""
-    return Reader(client, region).run({"bucket": bucket, "state_key": state_key, "lock_table": lock_table,
+
+def read_state_backend(client, region, bucket, state_key=None, lock_table=None, backend_hcl_path=None,
+                       deadline_s=3600):
+    """The ``terraform_state_backend_info`` result (see the module's RETURN); independent reads run at once,
+    each bounded by ``deadline_s``."""
+    return Reader(client, region, deadline_s).run({"bucket": bucket, "state_key": state_key, "lock_table": lock_table,
                                        "backend_hcl_path": backend_hcl_path})

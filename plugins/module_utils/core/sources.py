@@ -116,7 +116,7 @@ STATE_BACKEND_SPEC = dict(state_backend_options(), region=dict(type="str"))
 def read_state_backend_source(context, params):
     region = params["region"] or context.region
     return read_state_backend(context.aws, region, params["bucket"], params["state_key"], params["lock_table"],
-                              params["backend_hcl_path"])
+                              params["backend_hcl_path"], context.deadline_s)
 
 
 # --- images --------------------------------------------------------------------------------------------------------
