@@ -368,8 +368,8 @@ class Backend(object):
 
     def ensure_table(self, key_arn):
         current, name = self.table, self.params["lock_table"]
-        changes = self.record("lock table %s" % name, sb.plan_table(current, key_arn, self.params["tags"],
-                                                                  self.params["purge_tags"]))
+        plan = sb.plan_table(current, key_arn, self.params["tags"], self.params["purge_tags"])
+        changes = self.record("lock table %s" % name, plan)
         if self.check:
             return
         ddb = self.dynamodb

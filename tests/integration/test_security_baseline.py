@@ -262,6 +262,13 @@ def test_baseline_converges_flow_logs_and_a_second_run_changes_nothing(tmp_path,
                                          *inv_args)
     assert check_first.returncode == 0, check_first.output
     assert aws("ec2", "ca-central-1").describe_flow_logs()["FlowLogs"] == []  # check mode created nothing
+    # Exactly the gap: no flow logs, so the role, key, group and flow logs would be made (the role's policy is not
+    # shown in check mode: there is no role yet to attach it to).
+    assert changed_tasks(check_first.output) == sorted([
+        ("The delivery role", "ca-central-1"),
+        ("A customer-managed KMS key for the region's new flow-log group", "ca-central-1"),
+        ("The flow-log group, encrypted with that key and with retention", "ca-central-1"),
+        ("One flow log for each VPC without a compliant one", "ca-central-1")])
 
     first, report = baseline(tmp_path, inv, *inv_args)
     assert first.returncode == 0, first.output
