@@ -10,21 +10,32 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: check_report
-short_description: Write check results as JSON, Markdown and JUnit XML reports
+short_description: Write check results as JSON, Markdown, JUnit XML and SARIF 2.1.0 reports, with one verdict
 version_added: 0.1.0
 description:
   - Takes check results of the collection's common shape (C(id), C(requirement), C(target), C(status),
-    C(summary), C(details), C(remediation), C(runbook)) from any validation - the pre-workshop gate, the state
-    backend or the security baseline - and writes C(<name>.json), C(<name>.md) and C(<name>.junit.xml) under
-    O(report_dir).
-  - Returns the counts per status and a readable table; it does not fail on failed checks, so the play can print
-    the table first and fail afterwards.
-  - Every value in O(redact) is replaced wherever it appears before anything is written or returned.
+    C(summary), C(details), C(remediation), C(runbook), and when present C(family), C(title), C(wa),
+    C(severity), C(caused_by)) from any family of checks - the pre-workshop gate, the state backend, the security
+    baseline - and writes C(<name>.json), C(<name>.md), C(<name>.junit.xml) and C(<name>.sarif).
+  - Each run writes into its own folder C(<report_dir>/<name>-<UTC timestamp>/) (a second run in the same second
+    gets a C(-2) suffix, so no run overwrites another), and the same files again at C(<report_dir>/<name>.*), which
+    always hold the newest run for scripts and AWX artifacts.
+  - The verdict is C(fail) if any check failed, else C(incomplete) if any could not be evaluated (C(error)), else
+    C(pass). It is in the JSON report, the Markdown, the table and the return values. The module itself never
+    fails on check results, so the play can print the table first and decide afterwards (the
+    C(coder.ai_platform.check_report) role's tasks do that).
+  - Failures are grouped by cause in the order to fix them, from each result's C(caused_by) list. A result whose
+    cause is failing at the same target (or globally) is listed under it. The table shows every culprit (summaries
+    are wrapped, not cut) and the Markdown's runbook links resolve from where each Markdown file sits.
+  - Every value in O(redact) is replaced wherever it appears before anything is written or returned; characters
+    XML forbids, control characters and ANSI escapes become visible text (for example C(\\x1b)).
+  - Writing a report changes nothing on the platform, so the module always returns C(changed=false), also when
+    it wrote files; in check mode it still writes them, since a gate run with C(--check) should leave its reports.
 author:
   - Coder platform team (@coder)
 options:
   name:
-    description: Report name, used for the file names.
+    description: Report name, used for the file names and the run folder.
     type: str
     default: pre_workshop
   checks:
@@ -37,12 +48,28 @@ options:
     type: path
     default: ./reports
   inputs:
-    description: The inputs the checks were run with, recorded in the report.
+    description:
+      - The inputs the checks were run with, recorded in full in the JSON report; the Markdown shows each on one
+        short line (a capacity plan as a one-line summary).
     type: dict
     default: {}
   started_at:
     description: Epoch seconds when the run started, to compute C(duration_s). Defaults to now (duration 0).
     type: float
+  runbook_root:
+    description:
+      - The directory the results' C(runbook) paths are relative to (the collection root, holding C(docs/runbooks)).
+      - With it, the Markdown links each runbook - relatively when the Markdown sits inside this directory, else by
+        its absolute C(file://) URL - and the SARIF rules get a C(helpUri). Without it, or when the file is missing,
+        the runbook is named as text, never as a broken link.
+    type: path
+  errors_fatal:
+    description:
+      - Whether the caller treats the C(incomplete) verdict as a failure. The module never fails on results; with
+        C(false) and an incomplete verdict it warns that the downgrade was asked for, and the JSON report records
+        C(errors_fatal=false).
+    type: bool
+    default: true
   redact:
     description: Secret values that must never appear in a report. Never logged.
     type: list
@@ -52,7 +79,9 @@ attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
-    details: In check mode the report is built and returned but no file is written.
+    details:
+      - The reports are written in check mode too. They are the run's output, not managed state, and a gate run with
+        C(--check) must still leave its reports. C(changed) is always false.
   diff_mode:
     description: Will return details on what has changed when in diff mode.
     support: none
@@ -70,15 +99,36 @@ EXAMPLES = r"""
     name: pre_workshop
     checks: "{{ gate_results }}"
     report_dir: /var/lib/coder-gate/reports
+    runbook_root: /opt/collections/ansible_collections/coder/ai_platform
     redact: ["{{ coder_token }}"]
   register: report
 
 - name: Print the table
   ansible.builtin.debug:
     msg: "{{ report.table | join('\n') }}"
+
+- name: Fail unless every check passed and was evaluated
+  ansible.builtin.fail:
+    msg: "verdict {{ report.verdict }}: {{ report.failed_checks + report.not_evaluated }}"
+  when: report.verdict != 'pass'
 """
 
 RETURN = r"""
+verdict:
+  description: C(fail) if any check failed, else C(incomplete) if any could not be evaluated, else C(pass).
+  returned: always
+  type: str
+  sample: fail
+failed_count:
+  description: Number of failed checks (status C(fail)).
+  returned: always
+  type: int
+  sample: 11
+not_evaluated_count:
+  description: Number of checks that could not be evaluated (status C(error)).
+  returned: always
+  type: int
+  sample: 0
 summary:
   description: Number of checks per status.
   returned: always
@@ -89,17 +139,39 @@ status:
   returned: always
   type: str
 failed_checks:
-  description: C(id @ target) of each failed check.
+  description: C(id @ target) of each failed check, in the order to fix them (causes first).
   returned: always
   type: list
   elements: str
+not_evaluated:
+  description: The C(id @ target) and cause of each check that could not be evaluated, as one string each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["coder.health @ us-east-2: cannot reach https://coder.example.com: connection refused"]
+fix_order:
+  description: The failed, could-not-evaluate and warned checks as groups of C(id @ target), cause first.
+  returned: always
+  type: list
+  elements: list
 table:
-  description: The report as fixed-width text lines, worst first.
+  description: The report as fixed-width text lines (at most 110 columns), rows to act on first, grouped by cause.
   returned: always
   type: list
   elements: str
 paths:
-  description: The report files (written unless in check mode).
+  description: The newest run's files at the stable paths C(<report_dir>/<name>.json), C(.md), C(.junit.xml), C(.sarif).
+  returned: always
+  type: dict
+  sample: {"json": "/srv/reports/pre_workshop.json", "markdown": "/srv/reports/pre_workshop.md",
+           "junit": "/srv/reports/pre_workshop.junit.xml", "sarif": "/srv/reports/pre_workshop.sarif"}
+run_dir:
+  description: This run's own folder, C(<report_dir>/<name>-<UTC timestamp>).
+  returned: always
+  type: str
+  sample: /srv/reports/pre_workshop-20261125T100000Z
+run_paths:
+  description: This run's files in RV(run_dir), by format as in RV(paths).
   returned: always
   type: dict
 duration_s:
@@ -107,20 +179,21 @@ duration_s:
   returned: always
   type: float
 written:
-  description: Whether the files were written (false in check mode).
+  description: Whether the files were written (always true, check mode included).
   returned: always
   type: bool
 """
 
 import os
 import time
+from datetime import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.report import (
-    build_report, overall_status, redact, table_lines, to_json, to_junit, to_markdown,
+    build_report, cause_of_error, fix_order, label, overall_status, redact, table_lines, write_reports,
 )
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import isoformat, utcnow
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import UTC, isoformat, utcnow
 
 REQUIRED_FIELDS = ("id", "requirement", "target", "status", "summary", "details", "remediation", "runbook")
 
@@ -133,6 +206,8 @@ def main():
             report_dir=dict(type="path", default="./reports"),
             inputs=dict(type="dict", default={}),
             started_at=dict(type="float"),
+            runbook_root=dict(type="path"),
+            errors_fatal=dict(type="bool", default=True),
             redact=dict(type="list", elements="str", default=[], no_log=True),
         ),
         supports_check_mode=True,
@@ -144,23 +219,31 @@ def main():
             module.fail_json(msg="check %s lacks %s" % (check.get("id", "?"), ", ".join(missing)))
     now = time.time()
     duration = now - params["started_at"] if params["started_at"] else 0.0
-    report = build_report(params["name"], params["checks"], params["inputs"], isoformat(utcnow()), duration)
-    report = redact(report, params["redact"])
-    report_dir = os.path.abspath(params["report_dir"])
-    base = os.path.join(report_dir, params["name"])
-    paths = {"json": base + ".json", "markdown": base + ".md", "junit": base + ".junit.xml"}
-    if not module.check_mode:
-        if not os.path.isdir(report_dir):
-            os.makedirs(report_dir)
-        for path, text in ((paths["json"], to_json(report)), (paths["markdown"], to_markdown(report)),
-                           (paths["junit"], to_junit(report))):
-            with open(path + ".tmp", "w") as handle:
-                handle.write(text)
-            module.atomic_move(path + ".tmp", path)
+    secrets = params["redact"]
+    report = build_report(params["name"], redact(params["checks"], secrets), redact(params["inputs"], secrets),
+                          isoformat(utcnow()), duration)
+    report = redact(report, secrets)
+    errors = [c for c in report["checks"] if c["status"] == "error"]
+    if errors and not params["errors_fatal"] and report["verdict"] == "incomplete":
+        report["errors_fatal"] = False
+        module.warn("verdict incomplete, accepted on purpose (errors_fatal=false): %d check(s) could not be "
+                    "evaluated - %s" % (len(errors), "; ".join("%s: %s" % (label(c), cause_of_error(c))
+                                                               for c in errors)))
+    started = isoformat(datetime.fromtimestamp(params["started_at"] or now, UTC))
+    try:
+        run_dir, run_paths, paths = write_reports(report, os.path.abspath(params["report_dir"]),
+                                                  params["runbook_root"], started)
+    except (IOError, OSError) as err:
+        module.fail_json(msg="cannot write the reports under report_dir %s: %s" % (params["report_dir"], err))
+    # Writing the reports is this run's output, not a change to the platform: changed is false, in check mode too.
     module.exit_json(
-        changed=not module.check_mode, summary=report["summary"], status=overall_status(report),
-        failed_checks=["%s @ %s" % (c["id"], c["target"]) for c in report["checks"] if c["status"] == "fail"],
-        table=table_lines(report), paths=paths, duration_s=report["duration_s"], written=not module.check_mode,
+        changed=False, verdict=report["verdict"], summary=report["summary"], status=overall_status(report),
+        failed_count=report["summary"]["fail"], not_evaluated_count=report["summary"]["error"],
+        failed_checks=[item for group in fix_order([c for c in report["checks"] if c["status"] == "fail"])
+                       for item in group],
+        not_evaluated=["%s: %s" % (label(c), cause_of_error(c)) for c in errors],
+        fix_order=report["fix_order"], table=table_lines(report), paths=paths, run_dir=run_dir,
+        run_paths=run_paths, duration_s=report["duration_s"], written=True,
     )
 
 

@@ -54,7 +54,7 @@ def test_report_has_the_documented_shape_and_twins(sept2024):
     assert report["duration_s"] > 0
     assert report["inputs"]["expected_users"] == 25
     for check in report["checks"]:
-        assert set(check) == {"id", "requirement", "target", "status", "summary", "details", "remediation", "runbook"}
+        assert set(check) >= {"id", "requirement", "target", "status", "summary", "details", "remediation", "runbook"}
         assert (REPO / check["runbook"]).is_file()
     assert (tmp_path / "reports" / "pre_workshop.md").read_text().startswith("# pre_workshop report")
     junit = (tmp_path / "reports" / "pre_workshop.junit.xml").read_text()
@@ -65,9 +65,10 @@ def test_report_has_the_documented_shape_and_twins(sept2024):
 def test_no_secret_reaches_the_console_or_any_report(sept2024):
     sandbox, run, tmp_path = sept2024[0], sept2024[1], sept2024[3]
     texts = {"console (-vvv)": run.output}
-    for path in (tmp_path / "reports").iterdir():
-        texts[path.name] = path.read_text()
-    assert len(texts) == 4
+    for path in sorted((tmp_path / "reports").rglob("*")):
+        if path.is_file():  # the newest run's four reports, and the same four in this run's own folder
+            texts[str(path.relative_to(tmp_path))] = path.read_text()
+    assert len(texts) == 9
     for what, secret in sandbox.secrets.items():
         assert len(secret) >= 16
         for where, text in texts.items():
@@ -102,7 +103,8 @@ def test_coder_down_errors_only_the_coder_checks_and_prints_no_traceback(shared_
             assert "cannot reach" in check["summary"] and sandbox.endpoints["coder"]["url"] in check["summary"]
         else:
             assert check["status"] == "pass", check  # every other check was still evaluated
-    assert run.returncode == 0  # errors are reported, and only a failed check fails the gate
+    assert run.returncode != 0 and report["verdict"] == "incomplete"  # a gate that could not look never says go
+    assert "INCOMPLETE: %d check(s) could not be evaluated" % len(errored) in run.output
 
 
 def _assert_stopped_before_any_api_call(sandbox, before, run, report, words):
