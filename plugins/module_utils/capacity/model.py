@@ -306,8 +306,9 @@ def _run(arrivals, rep, servers, agent_ready_s, delays, mode, target=None, fail_
     n = len(arrivals)
     first, plans, specials = rep.first, rep.plans, rep.specials
     counting, tracing = mode == _COUNT, mode == _TRACE
-    # The unqueued head: the first `servers` jobs of the schedule.
-    head = min(servers, len(rep.finish))
+    # The unqueued head: the first `servers` jobs of the schedule, or all of them when there is a daemon per user
+    # (a user has one job at a time, so then a daemon is always free).
+    head = len(rep.finish) if servers >= n else min(servers, len(rep.finish))
     retried = bisect.bisect_left(rep.retry_pos, head)
     i = head - retried  # the first attempts in the head are users 0 .. i-1
     n_ok = i - bisect.bisect_left(rep.special_first_pos, head) + bisect.bisect_left(rep.special_ok_pos, head)
