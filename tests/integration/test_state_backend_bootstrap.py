@@ -196,6 +196,50 @@ def test_check_mode_on_baseline_gaps_reports_exactly_the_gaps(sandbox_factory, t
     assert snapshot(gaps) == before
 
 
+def resource_tags(sandbox, name):
+    """{resource: tags} of one backend's key, bucket, table and replication role, as boto3 sees them."""
+    kms, s3, ddb, iam = (aws(sandbox, service) for service in ("kms", "s3", "dynamodb", "iam"))
+    key_id = kms.describe_key(KeyId="alias/%s" % name)["KeyMetadata"]["KeyId"]
+    bucket = _read(lambda: s3.get_bucket_tagging(Bucket=name))
+    table_arn = ddb.describe_table(TableName="%s-locks" % name)["Table"]["TableArn"]
+    return {"key": dict((t["TagKey"], t["TagValue"]) for t in kms.list_resource_tags(KeyId=key_id)["Tags"]),
+            "bucket": {} if isinstance(bucket, str) else dict((t["Key"], t["Value"]) for t in bucket["TagSet"]),
+            "table": dict((t["Key"], t["Value"]) for t in ddb.list_tags_of_resource(ResourceArn=table_arn)["Tags"]),
+            "role": dict((t["Key"], t["Value"]) for t in iam.list_role_tags(RoleName="%s-replication" % name)["Tags"])}
+
+
+def test_tags_follow_amazon_aws_purge_tags_semantics(sandbox, tmp_path):
+    name = "it-tags"
+    first = bootstrap(sandbox, tmp_path, backend_vars(name, state_backend_tags={"team": "platform"}))
+    assert first.returncode == 0, first.output[-3000:]
+    assert set(map(str, resource_tags(sandbox, name).values())) == {str({"team": "platform"})}
+    # Someone else tags every resource; a run that keeps others' tags changes nothing.
+    kms, s3, ddb, iam = (aws(sandbox, service) for service in ("kms", "s3", "dynamodb", "iam"))
+    key_id = kms.describe_key(KeyId="alias/%s" % name)["KeyMetadata"]["KeyId"]
+    kms.tag_resource(KeyId=key_id, Tags=[{"TagKey": "cost", "TagValue": "42"}])
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": "platform"},
+                                                           {"Key": "cost", "Value": "42"}]})
+    ddb.tag_resource(ResourceArn=ddb.describe_table(TableName="%s-locks" % name)["Table"]["TableArn"],
+                     Tags=[{"Key": "cost", "Value": "42"}])
+    iam.tag_role(RoleName="%s-replication" % name, Tags=[{"Key": "cost", "Value": "42"}])
+    both = {"team": "platform", "cost": "42"}
+    kept = bootstrap(sandbox, tmp_path, backend_vars(name, state_backend_tags={"team": "platform"}))
+    assert kept.returncode == 0 and changed_count(kept) == 0, kept.output[-3000:]
+    untouched = bootstrap(sandbox, tmp_path, backend_vars(name))  # no tags asked for: nothing to do either
+    assert untouched.returncode == 0 and changed_count(untouched) == 0, untouched.output[-3000:]
+    assert resource_tags(sandbox, name) == {"key": both, "bucket": both, "table": both, "role": both}
+    # purge_tags removes what is not asked for, on every resource, and says so in check mode first.
+    purge = backend_vars(name, state_backend_tags={"team": "platform"}, state_backend_purge_tags=True)
+    checked = bootstrap(sandbox, tmp_path, purge, "--check", "--diff")
+    assert changed_count(checked) == 1 and "cost: '42'" in checked.output
+    assert resource_tags(sandbox, name) == {"key": both, "bucket": both, "table": both, "role": both}
+    purged = bootstrap(sandbox, tmp_path, purge)
+    assert purged.returncode == 0 and changed_count(purged) == 1, purged.output[-3000:]
+    only = {"team": "platform"}
+    assert resource_tags(sandbox, name) == {"key": only, "bucket": only, "table": only, "role": only}
+    assert changed_count(bootstrap(sandbox, tmp_path, purge)) == 0
+
+
 # --- the happy path: create, idempotence, verdicts ------------------------------------------------------------------
 def test_bootstrap_creates_a_compliant_backend_and_a_second_run_changes_nothing(sandbox, tmp_path):
     variables = backend_vars("it-happy", state_backend_backend_hcl_path=str(tmp_path / "backend.hcl"))
