@@ -152,8 +152,8 @@ def _copy_problem(snapshot, keys, dr_region):
         return "%s is encrypted with the AWS managed key %s, not a customer managed key" % (
             snapshot["id"], key.get("arn"))
     if key.get("key_state") != "Enabled":
-        return "%s: its key %s is %s (the copy cannot be restored)" % (snapshot["id"], key.get("arn"),
-                                                                      key.get("key_state"))
+        return "%s: its key %s is %s (the copy cannot be restored)" % (
+            snapshot["id"], key.get("arn"), key.get("key_state"))
     return None
 
 
@@ -294,8 +294,8 @@ declare(
     judge_fresh,
     fails_when="the newest snapshot in the primary region is older than the RPO target")
 declare(
-    COPY, FAMILY, "7.1", ("REL09-BP03", "REL13-BP02", "SEC08-BP01"), "high", ("dr.sources", "dr.dr_snapshots",
-                                                                           "dr.dr_keys"), "control_plane",
+    COPY, FAMILY, "7.1", ("REL09-BP03", "REL13-BP02", "SEC08-BP01"), "high",
+    ("dr.sources", "dr.dr_snapshots", "dr.dr_keys"), "control_plane",
     "A copy of the database, encrypted with a key of the DR region, is within the RPO target",
     "Run playbooks/dr_snapshot.yml with dr_kms_key_id set to a customer managed key of the DR region: it copies the "
     "fresh snapshot there, re-encrypted with that key, and waits until the copy is available.",

@@ -253,7 +253,8 @@ def plan(source, primary, dr, params, now):
         out["changes"].append("snapshot %s: copy to the DR region, encrypted with %s" % (target, key_arn))
 
     lists = {
-        "primary": _prune_list(own_primary, params["keep"], [primary_view["id"]], planned_new=out["create"] is not None),
+        "primary": _prune_list(own_primary, params["keep"], [primary_view["id"]],
+                               planned_new=out["create"] is not None),
         "dr": _prune_list(own_dr, params["keep"], [out["copy"]["id"]] if out["copy"] else [],
                           planned_new=out["copy_request"] is not None),
     }

@@ -3,6 +3,7 @@ argument handling before any call, refusals that change nothing, converge / seco
 snapshots, prune that leaves a person's manual snapshot and an automated one alone, and the info twin's shape."""
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -60,7 +61,8 @@ def seed_cluster(ident="coder-db"):
 
 
 def seed_instance(ident="legacy-db"):
-    return client("rds").create_db_instance(DBInstanceIdentifier=ident, Engine="postgres", DBInstanceClass="db.t3.micro",
+    return client("rds").create_db_instance(DBInstanceIdentifier=ident, Engine="postgres",
+                                            DBInstanceClass="db.t3.micro",
                                             MasterUsername="coder", MasterUserPassword="not-a-secret-1",
                                             AllocatedStorage=20)["DBInstance"]
 
@@ -131,6 +133,55 @@ def test_a_missing_or_disabled_dr_key_is_refused_and_nothing_changes(capsys):
     assert cluster_snapshots(PRIMARY) == before and cluster_snapshots(DR) == {}
 
 
+def test_an_aws_managed_dr_key_is_refused(capsys):
+    from moto.kms.models import kms_backends
+    seed_cluster()
+    key_id = dr_key().split("/")[-1]
+    kms_backends["123456789012"][DR].keys[key_id].key_manager = "AWS"  # as behind alias/aws/rds
+    result = run(module, ARGS, capsys)
+    assert result["failed"] and result["refused"] and "is an AWS managed key" in result["msg"]
+    assert cluster_snapshots(DR) == {}
+
+
+def test_an_aurora_member_instance_is_refused_naming_its_cluster(capsys):
+    seed_cluster()
+    dr_key()
+    client("rds").create_db_instance(DBInstanceIdentifier="coder-db-1", DBClusterIdentifier="coder-db",
+                                     Engine="aurora-postgresql", DBInstanceClass="db.r6g.large")
+    result = run(module, {"db_instance_identifier": "coder-db-1", "dr_kms_key_id": "alias/coder-dr"}, capsys)
+    assert result["failed"] and result["refused"] and "set db_cluster_identifier=coder-db instead" in result["msg"]
+
+
+def stuck(monkeypatch, status):
+    """Every look at one snapshot by id sees it in ``status`` (RDS still making it, or given up)."""
+    original = module.readers.list_snapshots
+
+    def list_snapshots(rds, kind, region, source_id=None, source_arn=None, snapshot_id=None):
+        found = original(rds, kind, region, source_id=source_id, source_arn=source_arn, snapshot_id=snapshot_id)
+        return [dict(s, status=status) for s in found] if snapshot_id else found
+    monkeypatch.setattr(module.readers, "list_snapshots", list_snapshots)
+
+
+def test_a_wait_is_bounded_by_wait_timeout_and_says_what_was_started(capsys, monkeypatch):
+    seed_cluster()
+    dr_key()
+    stuck(monkeypatch, "creating")
+    started = time.monotonic()
+    result = run(module, dict(ARGS, wait_timeout=2, poll_interval=1), capsys)
+    assert time.monotonic() - started < 30
+    assert result["failed"] and "is still creating after wait_timeout 2s" in result["msg"]
+    assert result["created"] and result["changes"][0].startswith("cluster coder-db: create snapshot")
+    assert cluster_snapshots(DR) == {}  # nothing was copied from a snapshot that never became available
+
+
+def test_a_snapshot_that_fails_stops_the_run(capsys, monkeypatch):
+    seed_cluster()
+    dr_key()
+    stuck(monkeypatch, "failed")
+    result = run(module, ARGS, capsys)
+    assert result["failed"] and "went to status failed" in result["msg"]
+
+
 # --- converge ------------------------------------------------------------------------------------------------------
 def test_converge_makes_a_tagged_snapshot_and_a_copy_under_the_dr_key_then_changes_nothing(capsys):
     cluster = seed_cluster()
@@ -197,7 +248,8 @@ def test_prune_deletes_only_its_own_old_snapshots(capsys):
     cluster = seed_cluster()
     other = seed_cluster("other-db")
     key_arn = dr_key()
-    client("rds").create_db_cluster_snapshot(DBClusterIdentifier="coder-db", DBClusterSnapshotIdentifier="before-upgrade")
+    client("rds").create_db_cluster_snapshot(DBClusterIdentifier="coder-db",
+                                             DBClusterSnapshotIdentifier="before-upgrade")
     seed_own("dr-coder-db-old1", cluster["DBClusterArn"], 3, key_arn)
     seed_own("dr-coder-db-old2", cluster["DBClusterArn"], 2, key_arn)
     seed_own("dr-other-db-old", other["DBClusterArn"], 9, key_arn, source_id="other-db")
