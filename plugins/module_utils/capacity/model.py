@@ -32,6 +32,7 @@ Z95 = 1.6448536
 DEFAULT_PROFILE = ((0.0, 0.0), (60.0, 1.0))
 DEFAULT_SEED = 20240917
 DEFAULT_REPLICATIONS = 300
+_CROSSING_RUNS = 10  # runs whose own crossing count starts the sizing search
 
 RetryPolicy = namedtuple("RetryPolicy", ["base_s", "cap_s", "max_retries"], defaults=(5.0, 60.0, 3))
 RetryPolicy.__doc__ = "Client retry policy: retry k waits min(cap_s, base_s * 2**(k-1)) * U(0.5, 1.0)."
@@ -734,10 +735,13 @@ def smallest_provisioner_count(n_users, arrival_profile=None, build_p50_s=60.0, 
     elif confidence is None:
         count = _first_true(meets, 1, scenario.n_users)
     else:
-        # Start where a few runs on their own cross the target: the answer, a quantile of those crossings, is
-        # usually a few percent away, and the counts probed near it let the runs' answers carry over.
-        crossings = [predictor.run_threshold(index) for index in range(min(3, predictor.replications))]
-        guess = max([crossing for crossing in crossings if crossing is not None] or [scenario.n_users])
+        # Start where the `confidence` quantile of a few runs' own crossings of the target lies: the answer is the
+        # same quantile over all runs, usually within a percent, and counts probed near it let the runs' answers
+        # carry over from one count to the next.
+        crossings = sorted(scenario.n_users + 1 if crossing is None else crossing
+                           for crossing in (predictor.run_threshold(index)
+                                            for index in range(min(_CROSSING_RUNS, predictor.replications))))
+        guess = crossings[min(len(crossings) - 1, int(math.ceil(confidence * len(crossings))) - 1)]
         count = _first_true_near(meets, guess, scenario.n_users)
     if meets_target and confidence is not None and not (
             meets_prediction(predictor.predict(count))
