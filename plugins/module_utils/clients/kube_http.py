@@ -183,7 +183,9 @@ def _write(tmpdir, name, data):
 
 def _run_exec(spec, connection, tmpdir, server):
     """Run a client-go credential plugin and take its token or client certificate."""
-    command = [spec.get("command")] + list(spec.get("args") or [])
+    if not spec.get("command"):
+        raise KubeReadError("cannot build a Kubernetes client: the exec credential plugin has no command")
+    command = [spec["command"]] + list(spec.get("args") or [])
     env = dict(os.environ)
     for item in spec.get("env") or []:
         env[item["name"]] = item.get("value", "")
