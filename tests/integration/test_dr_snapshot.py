@@ -75,7 +75,7 @@ def test_converge_then_a_second_run_changes_nothing(sandbox, dr_key, tmp_path):
 
 
 def test_check_mode_changes_nothing_even_when_a_snapshot_is_due(sandbox, dr_key, tmp_path):
-    run(sandbox, tmp_path)
+    # the world the first test converged (--dist loadfile keeps this file's tests in order, in one worker)
     before = (snapshots(sandbox, PRIMARY).keys(), snapshots(sandbox, DR).keys())
     fresh = run(sandbox, tmp_path, "--check", "--diff")
     assert fresh.returncode == 0 and changed_count(fresh) == 0, fresh.output[-3000:]
@@ -90,9 +90,8 @@ def test_check_mode_changes_nothing_even_when_a_snapshot_is_due(sandbox, dr_key,
 def test_prune_removes_only_its_own_snapshots_and_a_manual_one_survives(sandbox, dr_key, tmp_path):
     rds = aws(sandbox, "rds")
     rds.create_db_cluster_snapshot(DBClusterIdentifier="coder-db", DBClusterSnapshotIdentifier="before-upgrade")
-    run(sandbox, tmp_path)
     time.sleep(1.1)
-    run(sandbox, tmp_path, dr_snapshot_max_age="1s")  # a second pair of ours
+    run(sandbox, tmp_path, dr_snapshot_max_age="1s")  # a second pair of ours, next to the first test's
     primary = snapshots(sandbox, PRIMARY)
     ours = sorted(i for i, s in primary.items() if s["Tags"].get(TAG_MANAGED) == "true")
     others = sorted(i for i, s in primary.items() if s["Tags"].get(TAG_MANAGED) != "true")
