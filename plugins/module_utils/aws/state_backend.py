@@ -166,5 +166,5 @@ def read_state_backend(client, region, bucket, state_key=None, lock_table=None, 
                        deadline_s=3600):
     """The ``terraform_state_backend_info`` result (see the module's RETURN); independent reads run at once,
     each bounded by ``deadline_s``."""
-    return Reader(client, region, deadline_s).run({"bucket": bucket, "state_key": state_key, "lock_table": lock_table,
-                                       "backend_hcl_path": backend_hcl_path})
+    params = {"bucket": bucket, "state_key": state_key, "lock_table": lock_table, "backend_hcl_path": backend_hcl_path}
+    return Reader(client, region, deadline_s).run(params)

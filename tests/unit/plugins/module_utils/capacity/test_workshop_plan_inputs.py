@@ -26,8 +26,8 @@ def test_the_organization_rule_is_the_provisioner_check_s(coder, wanted):
 def test_plan_inputs_take_the_first_workshop_template_with_build_times_and_the_online_provisioners():
     inputs = workshop_plan.plan_inputs(CODER, ["ai-workshop", "ai-workshop-2"])
     assert inputs == {"build_time_stats": {"p50_s": 50, "p95_s": 80}, "current_provisioners": 2}
-    assert workshop_plan.plan_inputs(CODER, ["ai-workshop"], "demo") == {"build_time_stats": None,
-                                                                          "current_provisioners": 1}
+    demo = workshop_plan.plan_inputs(CODER, ["ai-workshop"], "demo")
+    assert demo == {"build_time_stats": None, "current_provisioners": 1}
 
 
 def test_plan_inputs_from_an_unreachable_coder_are_none():
