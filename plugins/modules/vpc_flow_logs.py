@@ -125,6 +125,12 @@ log_groups:
       (C(exists), C(arn), C(kms_key_id), C(retention_in_days), C(error)).
   returned: always
   type: dict
+in_use:
+  description:
+    - What the VPCs' flow logs use before the run - C(log_groups) (CloudWatch log group names) and C(roles) (delivery
+      role ARNs) - so a caller knows whether its own group and role serve some flow log.
+  returned: always
+  type: dict
 diff:
   description: Before and after, per VPC, of its flow logs to O(log_group_name).
   returned: always
@@ -256,7 +262,12 @@ def main():
     after = dict((p["vpc_id"], p["after"]) for p in plans)
     vpcs = [dict((k, p[k]) for k in ("vpc_id", "action", "flow_log_id", "accepted", "replaced", "other_flow_logs"))
             for p in plans]
-    module.exit_json(changed=changed, vpcs=vpcs, log_groups=log_groups, diff={"before": before, "after": after})
+    in_use = {"log_groups": sorted(set(f["LogGroupName"] for f in flow_logs if f.get("LogGroupName")
+                                       and (f.get("LogDestinationType") or CLOUDWATCH) == CLOUDWATCH)),
+              "roles": sorted(set(f["DeliverLogsPermissionArn"] for f in flow_logs
+                                  if f.get("DeliverLogsPermissionArn")))}
+    module.exit_json(changed=changed, vpcs=vpcs, log_groups=log_groups, in_use=in_use,
+                     diff={"before": before, "after": after})
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ PREFIX = "coder-ai-platform-"
 USERS = {"gate-readonly": "gate-readonly", "bootstrap": "bootstrap-state-backend", "baseline": "security-baseline"}
 # The bootstrap gets names of its own, so it has everything to create (the scenario seeded the gate's backend).
 BOOTSTRAP = {"state_backend_bucket": "iam-lp-state", "state_backend_kms_alias": "alias/iam-lp-state",
-             "state_backend_lock_table": "iam-lp-state-locks"}
+             "state_backend_lock_table": "iam-lp-state-locks",
+             # Tags asked for, so the policy's tagging actions are exercised (the role's default asks for none).
+             "state_backend_tags": {"managed-by": "coder.ai_platform"}}
 REPLICA, ROLE = "iam-lp-state-us-west-2", "iam-lp-state-replication"
 DENIED_TEXT = re.compile(r"AccessDenied|\b403\b|not authorized", re.IGNORECASE)
 
@@ -50,6 +52,8 @@ UNEXERCISED = {
     },
     "security-baseline": {
         "iam:PassRole": "AWS checks it on CreateFlowLogs (the delivery role is passed to VPC Flow Logs); moto does not",
+        "logs:TagLogGroup": "AWS checks it on CreateLogGroup with tags (the only tagging the role does: it never retags "
+                            "a group it did not create); moto authorizes only logs:CreateLogGroup",
         "rds:DescribeDBParameters": "read only for standalone DB instances; the healthy scenario has only a cluster",
     },
 }
@@ -217,6 +221,20 @@ def test_bootstrap_creates_a_new_backend_and_converges_drift_under_its_policy(wo
 
 
 def test_baseline_converges_and_remediates_under_its_policy(world, tmp_path):
+    # The healthy world's flow logs are compliant and someone else's, so the baseline would create nothing: give
+    # us-east-2 the gap to converge - no flow-log group, one VPC without a flow log, one with a REJECT-only flow log
+    # to the group (replaced: flow logs are immutable).
+    world.enforcement(False)
+    try:
+        ec2, logs = world.client("ec2"), world.client("logs")
+        seeded = ec2.describe_flow_logs()["FlowLogs"]
+        ec2.delete_flow_logs(FlowLogIds=[f["FlowLogId"] for f in seeded])
+        logs.delete_log_group(logGroupName="/coder/vpc-flow-logs")
+        ec2.create_flow_logs(ResourceIds=[seeded[0]["ResourceId"]], ResourceType="VPC", TrafficType="REJECT",
+                             LogDestinationType="cloud-watch-logs", LogGroupName="/coder/vpc-flow-logs",
+                             DeliverLogsPermissionArn=seeded[0]["DeliverLogsPermissionArn"])
+    finally:
+        world.enforcement(True)
     since = world.log_offset()
     first = world.sandbox.playbook("security_baseline.yml", tmp_path, "-e", "report_dir=%s" % (tmp_path / "r1"),
                                    *world.credentials("baseline"))
