@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.coder.ai_platform.plugins.module_utils.core.inputs import workshop_input_errors, workshop_phase
 from ansible_collections.coder.ai_platform.plugins.module_utils.checks.preflight import default_organization
+from ansible_collections.coder.ai_platform.plugins.module_utils.settings.baseline import settings_errors
 
 
 def workshop_plan_inputs(coder, templates, organization=""):
@@ -30,10 +31,13 @@ def workshop_plan_inputs(coder, templates, organization=""):
 
 
 def _workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, hosts, aws_regions, now=None,
-                           allow_started=False, urls=None, optional_urls=None):
+                           allow_started=False, urls=None, optional_urls=None, baseline_settings=None):
     regions = [{"host": host, "aws_region": region} for host, region in zip(hosts, aws_regions)]
-    return workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions, now=now or None,
-                                 allow_started=bool(allow_started), urls=urls, optional_urls=optional_urls or ())
+    errors = workshop_input_errors(expected_users, workshop_start, workshop_duration_hours, regions, now=now or None,
+                                   allow_started=bool(allow_started), urls=urls, optional_urls=optional_urls or ())
+    if baseline_settings is not None:  # the one baseline-settings schema, checked before any API call
+        errors.extend(settings_errors(baseline_settings, "preflight_baseline_settings"))
+    return errors
 
 
 class FilterModule(object):

@@ -184,67 +184,22 @@ written:
   type: bool
 """
 
-import os
-import time
-from datetime import datetime
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.report import (
-    build_report, cause_of_error, fix_order, label, overall_status, redact, table_lines, write_reports,
+from ansible_collections.coder.ai_platform.plugins.module_utils.core.report_run import (
+    ARGUMENT_SPEC, ReportError, run_report,
 )
-from ansible_collections.coder.ai_platform.plugins.module_utils.core.timeutil import UTC, isoformat, utcnow
-
-REQUIRED_FIELDS = ("id", "requirement", "target", "status", "summary", "details", "remediation", "runbook")
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", default="pre_workshop"),
-            checks=dict(type="list", elements="dict", required=True),
-            report_dir=dict(type="path", default="./reports"),
-            inputs=dict(type="dict", default={}),
-            started_at=dict(type="float"),
-            runbook_root=dict(type="path"),
-            errors_fatal=dict(type="bool", default=True),
-            redact=dict(type="list", elements="str", default=[], no_log=True),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    for check in params["checks"]:
-        missing = [field for field in REQUIRED_FIELDS if field not in check]
-        if missing:
-            module.fail_json(msg="check %s lacks %s" % (check.get("id", "?"), ", ".join(missing)))
-    now = time.time()
-    duration = now - params["started_at"] if params["started_at"] else 0.0
-    secrets = params["redact"]
-    report = build_report(params["name"], redact(params["checks"], secrets), redact(params["inputs"], secrets),
-                          isoformat(utcnow()), duration)
-    report = redact(report, secrets)
-    errors = [c for c in report["checks"] if c["status"] == "error"]
-    if errors and not params["errors_fatal"] and report["verdict"] == "incomplete":
-        report["errors_fatal"] = False
-        module.warn("verdict incomplete, accepted on purpose (errors_fatal=false): %d check(s) could not be "
-                    "evaluated - %s" % (len(errors), "; ".join("%s: %s" % (label(c), cause_of_error(c))
-                                                               for c in errors)))
-    started = isoformat(datetime.fromtimestamp(params["started_at"] or now, UTC))
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
-        run_dir, run_paths, paths = write_reports(report, os.path.abspath(params["report_dir"]),
-                                                  params["runbook_root"], started)
-    except (IOError, OSError) as err:
-        module.fail_json(msg="cannot write the reports under report_dir %s: %s" % (params["report_dir"], err))
-    # Writing the reports is this run's output, not a change to the platform: changed is false, in check mode too.
-    module.exit_json(
-        changed=False, verdict=report["verdict"], summary=report["summary"], status=overall_status(report),
-        failed_count=report["summary"]["fail"], not_evaluated_count=report["summary"]["error"],
-        failed_checks=[item for group in fix_order([c for c in report["checks"] if c["status"] == "fail"])
-                       for item in group],
-        not_evaluated=["%s: %s" % (label(c), cause_of_error(c)) for c in errors],
-        fix_order=report["fix_order"], table=table_lines(report), paths=paths, run_dir=run_dir,
-        run_paths=run_paths, duration_s=report["duration_s"], written=True,
-    )
+        result, warnings = run_report(module.params)
+    except ReportError as err:
+        module.fail_json(msg=str(err))
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

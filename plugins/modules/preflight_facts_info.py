@@ -143,11 +143,17 @@ timings:
   description: Seconds each source took, by C(source) or C(region/source).
   returned: always
   type: dict
+started_at:
+  description: When the gather started (seconds since the epoch); the gate reports its duration from it.
+  returned: always
+  type: float
 input_error:
   description: True when the module failed for bad input (then C(msg) names the source and option).
   returned: on failure for bad input
   type: bool
 """
+
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -219,6 +225,7 @@ def _kube_factory(auth, timeout):
 
 
 def main():
+    started_at = time.time()
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, no_log=True)
     params = module.params
     timeout = params["timeout"]
@@ -236,7 +243,8 @@ def main():
     problems = [j.input_error for j in jobs if j.input_error]
     if problems:
         module.fail_json(msg="; ".join(problems), input_error=True)
-    result = {"sources": {}, "regions": dict((r["name"], {}) for r in params["regions"]), "timings": {}}
+    result = {"sources": {}, "regions": dict((r["name"], {}) for r in params["regions"]), "timings": {},
+              "started_at": started_at}
     for current in jobs:
         region, dummy_sep, name = current.key.rpartition("/")
         (result["regions"][region] if region else result["sources"])[name] = current.result

@@ -124,6 +124,8 @@ def _assert_stopped_before_any_api_call(sandbox, before, run, report, words):
     ("workshop_start=2020-01-01T09:00:00Z", "workshop_start 2020-01-01T09:00:00Z is in the past"),
     ("coder_url=coder.example.com", "coder_url must be an http:// or https:// URL"),
     ("litellm_url=127.0.0.1:4000", "litellm_url must be an http:// or https:// URL"),
+    ('{"preflight_baseline_settings": {"allowed_public_ports": [22], "secret_tag": {}}}',
+     "preflight_baseline_settings has unknown key(s) secret_tag"),
 ])
 def test_bad_input_stops_the_play_before_any_api_call(shared_sandbox, tmp_path, override, words):
     sandbox = shared_sandbox("healthy")
