@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Generate docs/checks.md and the README's check tables from the check registry (the single source).
 
     scripts/check_docs.py --write   rewrite docs/checks.md and the README blocks between the check markers

@@ -37,6 +37,7 @@ one() {  # run one scenario, keep its output, print it whole, record its result
 export -f one
 export logs
 
+# shellcheck disable=SC2016  # $1 is meant for the child bash, not this one
 printf '%s\n' "${scenarios[@]}" | xargs -P "$jobs" -I{} bash -c 'one "$1"' _ {}
 
 failed=()
